@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one description of every record shared by the BPF programs and the daemon: ring-buffer
+ * events, the live tunables, statistics indices and the exit record. Plain fixed-width types
+ * only, so both clang (BPF, with vmlinux.h) and g++ (C++, without it) read the same layout.
+ */
+#ifndef SCX_GAMER_INTF_H
+#define SCX_GAMER_INTF_H
+
+#ifndef __VMLINUX_H__
+#include <stdint.h>
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef int32_t s32;
+typedef uint64_t u64;
+typedef int64_t s64;
+#endif
+
+#define GAMER_OPS_NAME "gamer"
+#define GAMER_COMM_LEN 16
+#define GAMER_PATH_LEN 256
+
+/* ---- Detector: one record per exec, exit or rename, through the detector's ring buffer ---- */
+enum gamer_event_kind {
+	GAMER_EV_EXEC = 1,   /* a process image was replaced (exec) */
+	GAMER_EV_EXIT = 2,   /* the last thread of a watched thread group exited */
+	GAMER_EV_RENAME = 3, /* a thread group leader changed its comm (Wine names it after the .exe) */
+};
+
+/* Cheap hints computed in the kernel; the daemon does the real classification. */
+enum gamer_event_flags {
+	GAMER_EVF_EXE_SUFFIX = 1u << 0, /* file name or comm ends in ".exe" */
+	GAMER_EVF_WINE = 1u << 1,       /* comm or file name looks like a Wine loader/preloader */
+	GAMER_EVF_WATCHED = 1u << 2,    /* tgid was in the watched map (a known game) */
+};
+
+struct gamer_event {
+	u32 kind;  /* enum gamer_event_kind */
+	u32 flags; /* enum gamer_event_flags */
+	u32 pid;   /* thread id that triggered the event */
+	u32 tgid;  /* process id (thread group) */
+	u32 ppid;  /* parent's tgid at the time of the event */
+	u32 exit_code;
+	u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	char comm[GAMER_COMM_LEN];
+	char filename[GAMER_PATH_LEN]; /* exec: bprm->filename; others: empty */
+};
+
+/* ---- Scheduler: tunables a profile changes, read on every decision (BPF .data, live) ---- */
+struct gamer_tunables {
+	u64 slice_ns;        /* --slice-us: time slice of background tasks */
+	u64 game_slice_ns;   /* slice of game threads (shorter: they run briefly and often) */
+	u64 slice_lag_ns;    /* --slice-lag-us: cap on the vruntime credit a sleeper keeps */
+	u64 wakeup_timer_ns; /* --wakeup-timer-us: period of the idle-kick timer, 0 = off */
+	u64 bg_starve_ns;    /* longest a waiting background task may be passed over by games */
+	u32 mm_affinity;     /* --mm-affinity: keep sync wakees on the waker's CPU if they share mm */
+	u32 avoid_smt;       /* --avoid-smt: prefer fully idle cores for game threads */
+	u32 game_preempt;    /* kick a CPU running background work when a game thread wakes */
+	u32 verbose;         /* --verbose: extra bpf_printk tracing */
+};
+
+/* ---- Scheduler statistics: per-CPU counters, summed by the daemon ---- */
+enum gamer_stat_idx {
+	GAMER_STAT_DISPATCHED,        /* tasks moved from a shared DSQ to a local one */
+	GAMER_STAT_DIRECT_DISPATCHED, /* tasks inserted straight into a local DSQ at wakeup */
+	GAMER_STAT_KICKS,             /* CPUs kicked (idle wakeups and game preemptions) */
+	GAMER_STAT_PREEMPT_KICKS,     /* of which: preemptions of background work for a game */
+	GAMER_STAT_GAME_ENQUEUED,     /* game thread enqueues */
+	GAMER_STAT_BG_ENQUEUED,       /* background enqueues */
+	GAMER_STAT_BG_STARVE_GUARD,   /* background dispatched first because it waited too long */
+	GAMER_STAT_MIGRATIONS,        /* a task started on a different CPU than it last ran on */
+	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
+	GAMER_NR_STATS,
+};
+
+/*
+ * Game wakeup latency (runnable -> running) histogram. Bucket i covers
+ * [i * GAMER_LAT_BUCKET_NS, (i + 1) * GAMER_LAT_BUCKET_NS) for i < GAMER_LAT_LINEAR, then
+ * doubling buckets above that; the last bucket is open-ended.
+ */
+#define GAMER_LAT_BUCKET_NS 10000ULL /* 10 us */
+#define GAMER_LAT_LINEAR 100         /* linear up to 1 ms */
+#define GAMER_LAT_BUCKETS 128
+
+/* ---- Why the kernel unloaded the scheduler (filled in ops.exit) ---- */
+#define GAMER_EXIT_REASON_LEN 128
+#define GAMER_EXIT_MSG_LEN 1024
+
+struct gamer_exit_info {
+	s32 kind;      /* enum scx_exit_kind; 0 while the scheduler runs */
+	u32 pad;
+	s64 exit_code; /* bit 48 (SCX_ECODE_ACT_RESTART) asks user space to restart */
+	char reason[GAMER_EXIT_REASON_LEN];
+	char msg[GAMER_EXIT_MSG_LEN];
+};
+
+#define GAMER_ECODE_ACT_RESTART (1ULL << 48)
+
+#endif /* SCX_GAMER_INTF_H */
