@@ -40,7 +40,7 @@ struct gamer_event {
 	u32 pid;   /* thread id that triggered the event */
 	u32 tgid;  /* process id (thread group) */
 	u32 ppid;  /* parent's tgid at the time of the event */
-	u32 exit_code;
+	u32 exit_code; /* GAMER_EV_EXIT: wait(2) status (code << 8 | signal); otherwise 0 */
 	u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	char comm[GAMER_COMM_LEN];
 	char filename[GAMER_PATH_LEN]; /* exec: bprm->filename; others: empty */
@@ -58,6 +58,12 @@ struct gamer_tunables {
 	u32 game_preempt;    /* kick a CPU running background work when a game thread wakes */
 	u32 verbose;         /* --verbose: extra bpf_printk tracing */
 };
+
+/*
+ * How many thread groups can be games at once: the capacity of the scheduler's game_tgids and
+ * of the detector's watched_tgids.
+ */
+#define GAMER_MAX_GAMES 1024
 
 /* ---- Scheduler statistics: per-CPU counters, summed by the daemon ---- */
 enum gamer_stat_idx {
@@ -95,5 +101,23 @@ struct gamer_exit_info {
 };
 
 #define GAMER_ECODE_ACT_RESTART (1ULL << 48)
+
+/*
+ * The scheduler's "it exited" notification through its `exit_events` ring buffer. The full
+ * record (reason, msg) is in the scheduler's .bss `exit_info`, written before this is submitted;
+ * the ring buffer only exists so the daemon's event loop wakes up without polling.
+ */
+struct gamer_exit_event {
+	s32 kind; /* enum scx_exit_kind, as in gamer_exit_info */
+	u32 pad;
+	s64 exit_code;
+};
+
+/*
+ * Largest CPU count the scheduler's CPU bitmaps cover (the reload-only primary domain). CPUs at
+ * or beyond it are never in the primary domain; the rest of the scheduler has no such limit.
+ */
+#define GAMER_MAX_CPUS 1024
+#define GAMER_CPU_WORDS (GAMER_MAX_CPUS / 64) /* u64 words of a CPU bitmap */
 
 #endif /* SCX_GAMER_INTF_H */

@@ -18,6 +18,8 @@ pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf>=1.5)
 pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# A static sdbus-c++ links its users against PkgConfig::Systemd without defining that target.
+pkg_check_modules(Systemd REQUIRED IMPORTED_TARGET GLOBAL libsystemd)
 find_package(sdbus-c++ 2.0 REQUIRED)
 find_package(toml11 4.0 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)

@@ -1,0 +1,770 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_gamer's scheduler: a deadline (EDF) scheduler that puts the threads of games ahead of
+ * everything else without letting anything else starve.
+ *
+ * Queues. Threads of the processes the daemon registered as games (map game_tgids) wait in
+ * GAME_DSQ, all other tasks in BG_DSQ. Both are shared by all CPUs and ordered by virtual
+ * deadline. A CPU that needs work takes from GAME_DSQ first, except when it has passed waiting
+ * background work over for longer than tunables.bg_starve_ns: games win every contest, but no
+ * task waits forever (and sched_ext's watchdog never has a reason to unload us).
+ *
+ * Deadlines. vtime advances by the CPU time a task uses, scaled by the inverse of its weight,
+ * so that CPU time is shared by weight. The deadline is vtime plus the runtime the task has
+ * accumulated since it last woke up: of two tasks with the same vtime, the one that runs in
+ * short bursts (a game's main or render thread, an audio thread) goes first, a CPU hog last.
+ * A sleeper's vtime is raised to at least vtime_now - slice_lag when it wakes up, so sleeping
+ * earns bounded credit, and the burst term is capped by the same lag.
+ *
+ * CPUs. A waking task goes straight to an idle CPU when there is one (whole idle cores first
+ * for game threads with avoid_smt, the primary domain first for background tasks, the waker's
+ * CPU for sync wakeups within one address space with mm_affinity). A game thread that has to
+ * queue while no CPU is idle preempts a CPU that runs background work (game_preempt).
+ *
+ * Every tunable a profile changes is in `tunables` (.data): the daemon rewrites it while we
+ * run and each decision reads the current value. Only the CPU topology inputs are read-only.
+ */
+#include "common.bpf.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* The shared dispatch queues (ids of user DSQs, created in gamer_init()). */
+enum {
+	GAME_DSQ = 0,
+	BG_DSQ = 1,
+#ifdef SCX_GAMER_TEST_HOOKS
+	STALL_DSQ = 2, /* never consumed: a task parked here stalls until the watchdog fires */
+#endif
+};
+
+/* Longest ops.timeout_ms allows is 30 s; 5 s catches a stall while the user still remembers. */
+#define GAMER_TIMEOUT_MS 5000
+/* Re-check period of the wakeup timer while tunables.wakeup_timer_ns is 0 (paused). */
+#define WAKEUP_TIMER_PAUSED_NS (100ULL * 1000 * 1000)
+/* Shortest wakeup-timer period: a typo in a profile must not turn the timer into a storm. */
+#define WAKEUP_TIMER_MIN_NS (50ULL * 1000)
+#define CLOCK_MONOTONIC 1
+
+/* ---- Reload-only configuration: written by the loader before load, constant afterwards ---- */
+
+/* Number of possible CPUs (libbpf_num_possible_cpus()): bound of every loop over CPUs. */
+const volatile u32 nr_cpus = 1;
+/* True when background tasks have no preferred CPUs; otherwise see primary_cpus. */
+const volatile bool primary_all = true;
+/* Bitmap of the primary domain: the CPUs tried first for background tasks. */
+const volatile u64 primary_cpus[GAMER_CPU_WORDS];
+
+/*
+ * ---- Live tunables: the daemon rewrites these while the scheduler runs (see intf.h) ----
+ * The values below only apply when the loader sets none.
+ */
+struct gamer_tunables tunables = {
+	.slice_ns = 1000ULL * 1000,
+	.game_slice_ns = 500ULL * 1000,
+	.slice_lag_ns = 20ULL * 1000 * 1000,
+	.wakeup_timer_ns = 1000ULL * 1000,
+	.bg_starve_ns = 20ULL * 1000 * 1000,
+	.mm_affinity = 0,
+	.avoid_smt = 0,
+	.game_preempt = 1,
+	.verbose = 0,
+};
+
+/* ---- State shared with the daemon ---- */
+
+/* Incremented by the daemon after every change of game_tgids; tasks re-check when it moves. */
+u64 game_gen;
+/* Why the kernel unloaded the scheduler; kind stays 0 while it runs. */
+struct gamer_exit_info exit_info;
+
+#ifdef SCX_GAMER_TEST_HOOKS
+/* Fault injection for the reliability tests; absent from release builds. */
+u32 test_inject_error; /* nonzero: the next ops.dispatch() aborts the scheduler ("injected") */
+u32 test_stall_pid;    /* nonzero: this thread is parked in STALL_DSQ until the watchdog fires */
+#endif
+
+/* Thread groups (tgid -> 1) the daemon registered as games. Cached per task, see game_gen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GAMER_MAX_GAMES);
+	__type(key, u32);
+	__type(value, u32);
+} game_tgids SEC(".maps");
+
+/* Counters, indexed by enum gamer_stat_idx; per CPU so increments never contend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GAMER_NR_STATS);
+	__type(key, u32);
+	__type(value, u64);
+} stats SEC(".maps");
+
+/* Game wakeup latency (runnable -> running) histogram; bucket layout in intf.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GAMER_LAT_BUCKETS);
+	__type(key, u32);
+	__type(value, u64);
+} lat_hist SEC(".maps");
+
+/* One struct gamer_exit_event per unload, so the daemon learns of it without polling. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} exit_events SEC(".maps");
+
+/* Per-task scheduling state, created in ops.init_task(). */
+struct task_ctx {
+	u64 vtime;        /* virtual time: CPU time used, scaled by the inverse of weight */
+	u64 exec_runtime; /* CPU time used since the task last became runnable */
+	u64 started_at;   /* when it last started running */
+	u64 woke_at;      /* when it last woke up; 0 once that wakeup's latency is recorded */
+	u64 game_gen;     /* game_gen that is_game was computed for */
+	s32 last_cpu;     /* CPU it last ran on, -1 before its first run */
+	bool is_game;     /* its tgid is in game_tgids */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctxs SEC(".maps");
+
+/* Per-CPU scheduling state. */
+struct cpu_ctx {
+	u64 games_first_since; /* since when this CPU has taken game threads while background
+				  work waited; 0 when it has not */
+	u32 no_preempt;        /* a game thread runs here, or a game preemption is on its way */
+	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct cpu_ctx);
+} cpu_ctxs SEC(".maps");
+
+/* The idle-kick timer, armed in gamer_init(). */
+struct wakeup_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct wakeup_timer);
+} wakeup_timer SEC(".maps");
+
+/* Highest vtime of any task that started running: the system's virtual clock. */
+static u64 vtime_now;
+
+/* The primary domain as a cpumask, built from primary_cpus in gamer_init(). */
+GAMER_PRIVATE(primary) struct bpf_cpumask __kptr *primary_cpumask;
+
+static void stat_inc(u32 idx)
+{
+	u64 *cnt = bpf_map_lookup_elem(&stats, &idx);
+
+	if (cnt)
+		(*cnt)++;
+}
+
+static struct task_ctx *lookup_task_ctx(const struct task_struct *p)
+{
+	return bpf_task_storage_get(&task_ctxs, (struct task_struct *)p, 0, 0);
+}
+
+static struct cpu_ctx *this_cpu_ctx(void)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_ctxs, &zero);
+}
+
+/*
+ * Whether p belongs to a game. game_tgids is looked up only when the daemon changed it since
+ * the last look, so the common case costs one load and one compare.
+ */
+static bool task_is_game(const struct task_struct *p, struct task_ctx *tctx)
+{
+	u64 gen = READ_ONCE(game_gen);
+	u32 tgid;
+
+	if (tctx->game_gen != gen) {
+		tgid = p->tgid;
+		tctx->is_game = bpf_map_lookup_elem(&game_tgids, &tgid) != NULL;
+		tctx->game_gen = gen;
+		if (tctx->is_game && READ_ONCE(tunables.verbose))
+			bpf_printk("gamer: %s[%d] is a game thread", p->comm, p->pid);
+	}
+	return tctx->is_game;
+}
+
+static u64 task_slice(bool is_game)
+{
+	return is_game ? READ_ONCE(tunables.game_slice_ns) : READ_ONCE(tunables.slice_ns);
+}
+
+static u64 task_deadline(struct task_ctx *tctx)
+{
+	u64 lag = READ_ONCE(tunables.slice_lag_ns);
+	u64 vtime_min = vtime_now - lag;
+
+	if (time_before(tctx->vtime, vtime_min))
+		tctx->vtime = vtime_min;
+	return tctx->vtime + min_u64(tctx->exec_runtime, lag);
+}
+
+/*
+ * p can run on its current CPU only: its affinity says so, or migration is disabled (such
+ * tasks reach ops.enqueue() with SCX_OPS_ENQ_MIGRATION_DISABLED).
+ */
+static bool task_pinned(const struct task_struct *p)
+{
+	if (p->nr_cpus_allowed == 1)
+		return true;
+	if (!bpf_core_field_exists(p->migration_disabled))
+		return false;
+	/*
+	 * With preemptible RCU the BPF trampoline itself disables migration of the current task
+	 * around our callback, so a count of 1 on current is ours, not the task's. The kernel has
+	 * preemptible RCU when tasks carry an RCU nesting count (no Kconfig file needed).
+	 */
+	if (p->migration_disabled == 1 && bpf_core_field_exists(p->rcu_read_lock_nesting))
+		return p != (void *)bpf_get_current_task_btf();
+	return p->migration_disabled;
+}
+
+#ifdef SCX_GAMER_TEST_HOOKS
+static bool test_stalled(const struct task_struct *p)
+{
+	u32 pid = READ_ONCE(test_stall_pid);
+
+	return pid && p->pid == pid;
+}
+#endif
+
+/*
+ * mm_affinity: on a sync wakeup between threads of one address space, the waker is about to
+ * sleep and the wakee will touch the same memory: run it on the waker's CPU, warm caches
+ * included, provided nothing else already waits there.
+ */
+static s32 waker_cpu(const struct task_struct *p)
+{
+	struct task_struct *waker = (void *)bpf_get_current_task_btf();
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (!p->mm || waker->mm != p->mm)
+		return -ESRCH;
+	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr) || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL))
+		return -EBUSY;
+	return cpu;
+}
+
+/* A CPU p can start on at once, claimed for it, or a negative errno when none is free. */
+static s32 pick_idle_cpu(struct task_struct *p, bool is_game, s32 prev_cpu, u64 wake_flags)
+{
+	const struct cpumask *primary;
+	bool is_idle = false;
+	s32 cpu;
+
+	if ((wake_flags & SCX_WAKE_SYNC) && READ_ONCE(tunables.mm_affinity)) {
+		cpu = waker_cpu(p);
+		if (cpu >= 0)
+			return cpu;
+	}
+
+	if (is_game && READ_ONCE(tunables.avoid_smt)) {
+		/*
+		 * A whole idle core or nothing. SCX_WAKE_SYNC is left out because it lets the
+		 * default policy settle for the waker's CPU whatever its SMT sibling runs.
+		 */
+		cpu = scx_bpf_select_cpu_and(p, prev_cpu, wake_flags & ~SCX_WAKE_SYNC, p->cpus_ptr,
+					     SCX_PICK_IDLE_CORE);
+		if (cpu >= 0)
+			return cpu;
+	}
+
+	if (!is_game && !primary_all) {
+		primary = (const struct cpumask *)primary_cpumask;
+		if (primary) {
+			cpu = scx_bpf_select_cpu_and(p, prev_cpu, wake_flags, primary, 0);
+			if (cpu >= 0)
+				return cpu;
+		}
+	}
+
+	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	return is_idle ? cpu : -EBUSY;
+}
+
+s32 GAMER_OP(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	bool is_game;
+	s32 cpu;
+
+	if (!tctx)
+		return prev_cpu;
+#ifdef SCX_GAMER_TEST_HOOKS
+	if (test_stalled(p))
+		return prev_cpu;
+#endif
+	is_game = task_is_game(p, tctx);
+	cpu = pick_idle_cpu(p, is_game, prev_cpu, wake_flags);
+	if (cpu < 0)
+		return prev_cpu;
+
+	/* Straight to the chosen CPU's local DSQ; ops.enqueue() is skipped. */
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(is_game), 0);
+	stat_inc(GAMER_STAT_DIRECT_DISPATCHED);
+	return cpu;
+}
+
+/*
+ * Wakes an idle CPU that can take p from its DSQ, so it comes looking for work; false when
+ * none is idle. A pinned task can only be taken by the CPU it is on.
+ */
+static bool kick_idle_cpu(const struct task_struct *p, bool pinned)
+{
+	s32 cpu;
+
+	if (pinned) {
+		cpu = scx_bpf_task_cpu(p);
+		if (!scx_bpf_test_and_clear_cpu_idle(cpu))
+			return false;
+	} else {
+		cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+		if (cpu < 0)
+			return false;
+	}
+	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	stat_inc(GAMER_STAT_KICKS);
+	return true;
+}
+
+/*
+ * game_preempt: make a CPU that runs background work (or nothing) reschedule now, so it takes
+ * the game thread just queued. The scan starts at p's last CPU for its warm cache, and ends
+ * there for a pinned thread. Claiming the CPU's no_preempt flag first keeps two game threads
+ * from preempting the same CPU while another keeps running background work.
+ */
+static void preempt_background_cpu(const struct task_struct *p, bool pinned)
+{
+	u32 start = scx_bpf_task_cpu(p), n = nr_cpus, zero = 0;
+	struct bpf_iter_num it;
+	struct cpu_ctx *cctx;
+	int *i;
+	u32 cpu;
+
+	bpf_iter_num_new(&it, 0, pinned ? 1 : n);
+	while ((i = bpf_iter_num_next(&it))) {
+		cpu = (start + *i) % n;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		cctx = bpf_map_lookup_percpu_elem(&cpu_ctxs, &zero, cpu);
+		if (!cctx || __sync_val_compare_and_swap(&cctx->no_preempt, 0, 1))
+			continue;
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		stat_inc(GAMER_STAT_KICKS);
+		stat_inc(GAMER_STAT_PREEMPT_KICKS);
+		if (READ_ONCE(tunables.verbose))
+			bpf_printk("gamer: %s[%d] preempts cpu %u", p->comm, p->pid, cpu);
+		break;
+	}
+	bpf_iter_num_destroy(&it);
+}
+
+void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	bool is_game, pinned;
+	u64 slice;
+
+	if (!tctx) {
+		scx_bpf_error("%s[%d] has no task context", p->comm, p->pid);
+		return;
+	}
+	is_game = task_is_game(p, tctx);
+	slice = task_slice(is_game);
+
+#ifdef SCX_GAMER_TEST_HOOKS
+	if (test_stalled(p)) {
+		scx_bpf_dsq_insert(p, STALL_DSQ, slice, enq_flags);
+		return;
+	}
+#endif
+	/* The last task of a CPU whose slice ran out (SCX_ENQ_LAST): nothing else wants the CPU. */
+	if (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_LAST)) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
+		return;
+	}
+
+	/*
+	 * Tasks that can run on a single CPU wait in the shared DSQs too, in deadline order with
+	 * everybody else; only their CPU takes them from there. Parked in a local DSQ instead they
+	 * would run ahead of every shared DSQ, and a few pinned CPU hogs would starve the rest.
+	 */
+	pinned = task_pinned(p);
+	if (is_game) {
+		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
+		stat_inc(GAMER_STAT_GAME_ENQUEUED);
+		if (!kick_idle_cpu(p, pinned) && READ_ONCE(tunables.game_preempt))
+			preempt_background_cpu(p, pinned);
+	} else {
+		scx_bpf_dsq_insert_vtime(p, BG_DSQ, slice, task_deadline(tctx), enq_flags);
+		stat_inc(GAMER_STAT_BG_ENQUEUED);
+		kick_idle_cpu(p, pinned);
+	}
+}
+
+/*
+ * This CPU has kept taking game threads while background work waited for longer than
+ * bg_starve_ns. The clock starts when it first passes waiting background work over and stops
+ * when it runs background work, finds none waiting, or runs out of game threads: time spent
+ * idle or on background work never counts.
+ */
+static bool background_starving(struct cpu_ctx *cctx, u64 now)
+{
+	if (!scx_bpf_dsq_nr_queued(BG_DSQ)) {
+		cctx->games_first_since = 0;
+		return false;
+	}
+	return cctx->games_first_since &&
+	       now - cctx->games_first_since > READ_ONCE(tunables.bg_starve_ns);
+}
+
+void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
+{
+	struct cpu_ctx *cctx = this_cpu_ctx();
+	struct task_ctx *tctx;
+	u64 now = scx_bpf_now();
+
+	if (!cctx)
+		return;
+#ifdef SCX_GAMER_TEST_HOOKS
+	if (READ_ONCE(test_inject_error)) {
+		scx_bpf_error("injected");
+		return;
+	}
+#endif
+	if (background_starving(cctx, now) && scx_bpf_dsq_move_to_local(BG_DSQ)) {
+		cctx->guarded = 1;
+		stat_inc(GAMER_STAT_BG_STARVE_GUARD);
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
+	if (scx_bpf_dsq_move_to_local(GAME_DSQ)) {
+		if (!cctx->games_first_since && scx_bpf_dsq_nr_queued(BG_DSQ))
+			cctx->games_first_since = now;
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
+	cctx->games_first_since = 0;
+	if (scx_bpf_dsq_move_to_local(BG_DSQ)) {
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
+
+	/*
+	 * Nothing is waiting for this CPU: let the previous task run on with a fresh slice rather
+	 * than have it go through ops.enqueue() and straight back.
+	 */
+	if (prev && (prev->scx.flags & GAMER_ENUM(enum scx_ent_flags, SCX_TASK_QUEUED))) {
+		tctx = lookup_task_ctx(prev);
+		scx_bpf_task_set_slice(prev, task_slice(tctx && tctx->is_game));
+	}
+}
+
+void GAMER_OP(gamer_runnable, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+
+	if (!tctx)
+		return;
+	task_is_game(p, tctx);
+	tctx->exec_runtime = 0;
+	if (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP))
+		tctx->woke_at = scx_bpf_now();
+}
+
+/* floor(log2(v)) for v > 0. */
+static u32 log2_u64(u64 v)
+{
+	u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	return r + (v >> 1);
+}
+
+static void record_wakeup_latency(u64 ns)
+{
+	const u64 linear_ns = GAMER_LAT_LINEAR * GAMER_LAT_BUCKET_NS;
+	u32 bucket;
+	u64 *cnt;
+
+	if (ns < linear_ns)
+		bucket = ns / GAMER_LAT_BUCKET_NS;
+	else
+		bucket = GAMER_LAT_LINEAR + log2_u64(ns / linear_ns);
+	if (bucket >= GAMER_LAT_BUCKETS)
+		bucket = GAMER_LAT_BUCKETS - 1;
+
+	cnt = bpf_map_lookup_elem(&lat_hist, &bucket);
+	if (cnt)
+		(*cnt)++;
+	stat_inc(GAMER_STAT_GAME_WAKEUPS);
+}
+
+void GAMER_OP(gamer_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	struct cpu_ctx *cctx = this_cpu_ctx();
+	s32 cpu = bpf_get_smp_processor_id();
+	u64 now = scx_bpf_now();
+
+	if (!tctx || !cctx)
+		return;
+
+	tctx->started_at = now;
+	if (time_before(vtime_now, tctx->vtime))
+		vtime_now = tctx->vtime;
+	if (tctx->last_cpu != cpu) {
+		if (tctx->last_cpu >= 0)
+			stat_inc(GAMER_STAT_MIGRATIONS);
+		tctx->last_cpu = cpu;
+	}
+
+	cctx->no_preempt = tctx->is_game || cctx->guarded;
+	cctx->guarded = 0;
+	if (!tctx->is_game)
+		cctx->games_first_since = 0;
+
+	if (tctx->is_game && tctx->woke_at)
+		/* The wakeup may have been stamped by another CPU's clock, a hair ahead. */
+		record_wakeup_latency(time_before(tctx->woke_at, now) ? now - tctx->woke_at : 0);
+	tctx->woke_at = 0;
+}
+
+void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	u64 now = scx_bpf_now(), ran;
+
+	if (!tctx)
+		return;
+	ran = time_before(tctx->started_at, now) ? now - tctx->started_at : 0;
+	tctx->exec_runtime += ran;
+	tctx->vtime += scale_by_weight_inverse(p, ran);
+}
+
+void GAMER_OP(gamer_enable, struct task_struct *p)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+
+	/* A task new to the scheduler starts at the current virtual time: no debt, no credit. */
+	if (tctx)
+		tctx->vtime = vtime_now;
+}
+
+s32 GAMER_OP_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	struct task_ctx *tctx;
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tctx)
+		return -ENOMEM;
+	tctx->last_cpu = -1;
+	tctx->game_gen = ~0ULL; /* no generation yet: the first use looks game_tgids up */
+	return 0;
+}
+
+/*
+ * Kicks as many idle CPUs as there are queued tasks. Idle CPUs are kicked at enqueue time
+ * already; this catches what that misses: a kick that raced with the CPU going idle, or a task
+ * whose affinity excludes the CPUs that were kicked.
+ */
+static void kick_idle_cpus_for_queued_work(void)
+{
+	s32 queued = scx_bpf_dsq_nr_queued(GAME_DSQ) + scx_bpf_dsq_nr_queued(BG_DSQ);
+	const struct cpumask *idle;
+	struct bpf_iter_num it;
+	int *cpu;
+
+	if (queued <= 0)
+		return;
+
+	idle = scx_bpf_get_idle_cpumask();
+	bpf_iter_num_new(&it, 0, nr_cpus);
+	while (queued > 0 && (cpu = bpf_iter_num_next(&it))) {
+		if (!bpf_cpumask_test_cpu(*cpu, idle))
+			continue;
+		scx_bpf_kick_cpu(*cpu, SCX_KICK_IDLE);
+		stat_inc(GAMER_STAT_KICKS);
+		queued--;
+	}
+	bpf_iter_num_destroy(&it);
+	scx_bpf_put_idle_cpumask(idle);
+}
+
+/* Re-arms itself with the period in force now, so profile changes apply from the next tick. */
+static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u64 period = READ_ONCE(tunables.wakeup_timer_ns);
+
+	if (period) {
+		kick_idle_cpus_for_queued_work();
+		if (period < WAKEUP_TIMER_MIN_NS)
+			period = WAKEUP_TIMER_MIN_NS;
+	} else {
+		period = WAKEUP_TIMER_PAUSED_NS;
+	}
+	bpf_timer_start(timer, period, 0);
+	return 0;
+}
+
+static struct bpf_timer *lookup_wakeup_timer(void)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_elem(&wakeup_timer, &zero);
+}
+
+static s32 start_wakeup_timer(void)
+{
+	struct bpf_timer *timer = lookup_wakeup_timer();
+	s32 ret;
+
+	if (!timer)
+		return -ENOENT;
+	/* -EBUSY: initialized by an earlier attachment of this same loaded object. */
+	ret = bpf_timer_init(timer, &wakeup_timer, CLOCK_MONOTONIC);
+	if (ret && ret != -EBUSY)
+		return ret;
+	ret = bpf_timer_set_callback(timer, wakeup_timer_fn);
+	if (ret)
+		return ret;
+	return bpf_timer_start(timer, WAKEUP_TIMER_PAUSED_NS, 0);
+}
+
+static s32 init_primary_domain(void)
+{
+	struct bpf_cpumask *mask;
+	struct bpf_iter_num it;
+	int *i;
+	u32 cpu;
+
+	mask = bpf_cpumask_create();
+	if (!mask)
+		return -ENOMEM;
+
+	bpf_iter_num_new(&it, 0, nr_cpus);
+	while ((i = bpf_iter_num_next(&it))) {
+		cpu = *i;
+		if (cpu >= GAMER_MAX_CPUS)
+			break;
+		if (primary_cpus[cpu / 64] & (1ULL << (cpu % 64)))
+			bpf_cpumask_set_cpu(cpu, mask);
+	}
+	bpf_iter_num_destroy(&it);
+
+	mask = bpf_kptr_xchg(&primary_cpumask, mask);
+	if (mask)
+		bpf_cpumask_release(mask);
+	return 0;
+}
+
+s32 GAMER_OP_SLEEPABLE(gamer_init)
+{
+	s32 ret;
+
+	ret = scx_bpf_create_dsq(GAME_DSQ, -1);
+	if (ret)
+		return ret;
+	ret = scx_bpf_create_dsq(BG_DSQ, -1);
+	if (ret)
+		return ret;
+#ifdef SCX_GAMER_TEST_HOOKS
+	ret = scx_bpf_create_dsq(STALL_DSQ, -1);
+	if (ret)
+		return ret;
+#endif
+	if (!primary_all) {
+		ret = init_primary_domain();
+		if (ret)
+			return ret;
+	}
+	return start_wakeup_timer();
+}
+
+void GAMER_OP(gamer_exit, struct scx_exit_info *ei)
+{
+	struct bpf_timer *timer = lookup_wakeup_timer();
+	struct gamer_exit_event *ev;
+
+	/* The map outlives the attachment: stop the timer with the scheduler. */
+	if (timer)
+		bpf_timer_cancel(timer);
+
+	exit_info.exit_code = ei->exit_code;
+	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
+	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
+	/* Last, so that whoever sees a kind also sees the rest. */
+	exit_info.kind = ei->kind;
+
+	ev = bpf_ringbuf_reserve(&exit_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->kind = ei->kind;
+	ev->pad = 0;
+	ev->exit_code = ei->exit_code;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+void GAMER_OP(gamer_dump, struct scx_dump_ctx *dctx)
+{
+	scx_bpf_dump("gamer: queued game=%d background=%d vtime_now=%llu game_gen=%llu",
+		     scx_bpf_dsq_nr_queued(GAME_DSQ), scx_bpf_dsq_nr_queued(BG_DSQ), vtime_now,
+		     READ_ONCE(game_gen));
+}
+
+/*
+ * ops.flags is left to the loader: it sets the flags the running kernel knows (from its BTF),
+ * since a kernel refuses the whole table for a single flag it does not know.
+ */
+GAMER_OPS_DEFINE(gamer_ops,
+		 .select_cpu = (void *)gamer_select_cpu,
+		 .enqueue = (void *)gamer_enqueue,
+		 .dispatch = (void *)gamer_dispatch,
+		 .runnable = (void *)gamer_runnable,
+		 .running = (void *)gamer_running,
+		 .stopping = (void *)gamer_stopping,
+		 .enable = (void *)gamer_enable,
+		 .init_task = (void *)gamer_init_task,
+		 .init = (void *)gamer_init,
+		 .exit = (void *)gamer_exit,
+		 .dump = (void *)gamer_dump,
+		 .timeout_ms = GAMER_TIMEOUT_MS,
+		 .name = GAMER_OPS_NAME);

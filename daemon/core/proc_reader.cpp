@@ -1,0 +1,168 @@
+#include "core/proc_reader.h"
+
+#include "core/file_read.h"
+#include "core/text.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <string_view>
+
+namespace scx_gamer {
+namespace {
+
+constexpr std::size_t kMaxCommBytes = 64;
+constexpr std::string_view kDeletedSuffix = " (deleted)";
+// Names of Wine's loader binaries (Proton ships the same ones).
+constexpr std::array<std::string_view, 4> kWineLoaders = {"wine", "wine64", "wine-preloader",
+                                                          "wine64-preloader"};
+
+// Reads up to `cap` bytes and reports whether the file was longer.
+std::optional<std::vector<std::string>> read_nul_separated(const std::filesystem::path& path,
+                                                           std::size_t cap) {
+    auto content = read_file_prefix(path, cap + 1);
+    if (!content)
+        return std::nullopt;
+    const bool truncated = content->size() > cap;
+    content->resize(std::min(content->size(), cap));
+    return split_nul_separated(*content, truncated);
+}
+
+std::optional<std::uint64_t> parse_app_id(std::string_view text) {
+    std::uint64_t id = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || id == 0)
+        return std::nullopt;
+    return id;
+}
+
+std::optional<std::string_view> variable(const std::vector<std::string>& environment,
+                                         std::string_view name) {
+    for (const auto& entry : environment) {
+        const std::string_view view(entry);
+        if (view.size() > name.size() && view.starts_with(name) && view[name.size()] == '=')
+            return view.substr(name.size() + 1);
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+LinuxProcReader::LinuxProcReader(std::filesystem::path proc_root)
+    : proc_root_(std::move(proc_root)) {}
+
+std::filesystem::path LinuxProcReader::file(pid_t pid, const char* name) const {
+    return proc_root_ / std::to_string(pid) / name;
+}
+
+std::optional<std::string> LinuxProcReader::comm(pid_t pid) const {
+    if (pid <= 0)
+        return std::nullopt;
+    auto comm = read_file_prefix(file(pid, "comm"), kMaxCommBytes);
+    if (comm && !comm->empty() && comm->back() == '\n')
+        comm->pop_back();
+    return comm;
+}
+
+std::optional<std::string> LinuxProcReader::exe(pid_t pid) const {
+    if (pid <= 0)
+        return std::nullopt;
+    std::error_code error;
+    std::string target = std::filesystem::read_symlink(file(pid, "exe"), error).string();
+    if (error)
+        return std::nullopt;
+    // A game updated while it runs still is the same game.
+    if (target.ends_with(kDeletedSuffix))
+        target.resize(target.size() - kDeletedSuffix.size());
+    return target;
+}
+
+std::optional<std::vector<std::string>> LinuxProcReader::cmdline(pid_t pid) const {
+    if (pid <= 0)
+        return std::nullopt;
+    return read_nul_separated(file(pid, "cmdline"), kMaxCmdlineBytes);
+}
+
+std::optional<std::vector<std::string>> LinuxProcReader::environment(pid_t pid) const {
+    if (pid <= 0)
+        return std::nullopt;
+    return read_nul_separated(file(pid, "environ"), kMaxEnvironBytes);
+}
+
+std::optional<pid_t> LinuxProcReader::parent(pid_t pid) const {
+    if (pid <= 0)
+        return std::nullopt;
+    const auto status = read_file_prefix(file(pid, "status"), kMaxStatusBytes);
+    if (!status)
+        return std::nullopt;
+    constexpr std::string_view kKey = "\nPPid:";
+    const auto key = status->find(kKey);
+    if (key == std::string::npos)
+        return std::nullopt;
+    std::string_view value(*status);
+    value.remove_prefix(key + kKey.size());
+    value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+    pid_t ppid = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ppid);
+    if (error != std::errc{} || ppid < 0 || (end != value.data() + value.size() && *end != '\n'))
+        return std::nullopt;
+    return ppid;
+}
+
+std::vector<std::string> split_nul_separated(const std::string& content, bool truncated) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start < content.size()) {
+        const auto nul = content.find('\0', start);
+        if (nul == std::string::npos) {
+            if (!truncated)
+                items.push_back(content.substr(start));
+            break;
+        }
+        items.push_back(content.substr(start, nul - start));
+        start = nul + 1;
+    }
+    return items;
+}
+
+std::optional<std::uint64_t>
+steam_app_id_from_environment(const std::vector<std::string>& environment) {
+    // Steam sets both to the app id; for a non-Steam shortcut SteamAppId is 0 and SteamGameId is
+    // the shortcut's 64-bit id.
+    for (const auto name : {"SteamAppId", "SteamGameId"}) {
+        if (const auto value = variable(environment, name)) {
+            if (const auto id = parse_app_id(*value))
+                return id;
+        }
+    }
+    return std::nullopt;
+}
+
+bool is_wine_loader(std::string_view exe_path) {
+    const auto name = unix_basename(exe_path);
+    return std::find(kWineLoaders.begin(), kWineLoaders.end(), name) != kWineLoaders.end();
+}
+
+bool looks_like_wine(const std::string& exe, const std::vector<std::string>& cmdline) {
+    return is_wine_loader(exe) ||
+           (!cmdline.empty() && ends_with_ignoring_case(cmdline.front(), ".exe"));
+}
+
+std::optional<ProcessInfo> read_process_info(const ProcReader& reader, pid_t pid) {
+    auto comm = reader.comm(pid);
+    if (!comm)
+        return std::nullopt;
+
+    ProcessInfo info;
+    info.pid = pid;
+    info.comm = std::move(*comm);
+    info.ppid = reader.parent(pid).value_or(0);
+    info.exe = reader.exe(pid).value_or("");
+    info.cmdline = reader.cmdline(pid).value_or(std::vector<std::string>{});
+    if (const auto environment = reader.environment(pid))
+        info.steam_app_id = steam_app_id_from_environment(*environment);
+    info.is_wine = looks_like_wine(info.exe, info.cmdline);
+    return info;
+}
+
+} // namespace scx_gamer

@@ -1,0 +1,68 @@
+// What the daemon's interfaces (D-Bus object, scx_stats socket) may ask of the daemon and hear
+// from it. The daemon implements it; interfaces only translate, so they are tested against a fake.
+#pragma once
+
+#include "core/game_registry.h"
+#include "core/stats_fields.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace scx_gamer {
+
+// How a change reached the scheduler.
+enum class ChangeMode {
+    Live,     // tunables written into the running scheduler; no re-attach
+    Reattach, // the scheduler was detached and attached again with the new flags
+};
+
+struct ApplyOutcome {
+    ChangeMode mode = ChangeMode::Live;
+    std::vector<std::string> flags; // the flags now in force, canonical form
+};
+
+// Raised for a profile name that is not defined (D-Bus: ...Error.UnknownProfile).
+struct UnknownProfile : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Observers of the daemon's state; the D-Bus object turns these into signals.
+struct ControllerEvents {
+    std::function<void(const Game&)> game_detected;
+    std::function<void(const Game&)> game_exited;
+    // Names of D-Bus-visible properties whose value changed ("Profile", "Flags", ...).
+    std::function<void(const std::vector<std::string>&)> properties_changed;
+};
+
+class Controller {
+public:
+    virtual ~Controller() = default;
+
+    virtual StatsMap stats() const = 0;
+    virtual std::string profile() const = 0;
+    virtual std::vector<std::string> flags() const = 0;
+    virtual std::string scheduler_state() const = 0;
+    virtual std::string detection_method() const = 0;
+    virtual std::map<std::string, std::vector<std::string>> profiles() const = 0;
+    virtual std::vector<Game> games() const = 0;
+
+    // Throws UnknownProfile. Never re-attaches: profiles only change live tunables.
+    virtual ApplyOutcome set_profile(const std::string& name) = 0;
+    // Throws FlagError (naming the bad flag) before changing anything.
+    virtual ApplyOutcome apply_flags(const std::vector<std::string>& flags) = 0;
+
+    // Explicit registration; `owner` is the caller's unique bus name. Throws Error when pid does
+    // not exist.
+    virtual void register_game(uint32_t pid, const std::string& owner) = 0;
+    // Returns false when pid was not registered.
+    virtual bool unregister_game(uint32_t pid) = 0;
+    // The bus client left: drop what it registered.
+    virtual void client_vanished(const std::string& owner) = 0;
+
+    virtual void subscribe(ControllerEvents events) = 0;
+};
+
+} // namespace scx_gamer

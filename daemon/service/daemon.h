@@ -1,0 +1,107 @@
+// The daemon: wires the BPF scheduler and detector, the classifier and the game registry into one
+// sd-event loop, and answers its interfaces through Controller. main() only builds and runs it.
+#pragma once
+
+#include "bpf/detector_bpf.h"
+#include "bpf/scheduler_bpf.h"
+#include "core/classifier.h"
+#include "core/flags.h"
+#include "core/game_registry.h"
+#include "core/profiles.h"
+#include "core/system_state.h"
+#include "event_loop.h"
+#include "service/controller.h"
+#include "service/stats_server.h"
+
+#include <chrono>
+#include <map>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scx_gamer {
+
+struct DaemonSettings {
+    std::string profile = "auto";
+    FlagValues custom_flags; // the command line's flags; they win over the profile's
+    std::filesystem::path rules_path = "/etc/scx_gamer/games.toml";
+    std::filesystem::path stats_socket = kDefaultStatsSocket; // empty: no scx_stats server
+    std::string version;
+};
+
+// Exit codes of run().
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitKernelEjected = 70; // the kernel unloaded the scheduler (EX_SOFTWARE)
+
+class Daemon final : public Controller {
+public:
+    explicit Daemon(DaemonSettings settings);
+    ~Daemon() override;
+
+    // Attaches, serves until SIGINT/SIGTERM or a kernel-initiated exit; returns the exit code.
+    int run();
+
+    EventLoop& loop() { return loop_; }
+
+    // Controller
+    StatsMap stats() const override;
+    std::string profile() const override { return profile_; }
+    std::vector<std::string> flags() const override;
+    std::string scheduler_state() const override;
+    std::string detection_method() const override;
+    std::map<std::string, std::vector<std::string>> profiles() const override;
+    std::vector<Game> games() const override { return games_.games(); }
+    ApplyOutcome set_profile(const std::string& name) override;
+    ApplyOutcome apply_flags(const std::vector<std::string>& flags) override;
+    void register_game(uint32_t pid, const std::string& owner) override;
+    bool unregister_game(uint32_t pid) override;
+    void client_vanished(const std::string& owner) override;
+    void subscribe(ControllerEvents events) override;
+
+private:
+    void attach_scheduler();
+    void start_detector();
+    void start_stats_server();
+    void on_scheduler_exit();
+    void on_detector_events();
+    void handle_event(const gamer_event& event);
+    void consider(uint32_t tgid, const char* trigger);
+    bool exec_finished(uint32_t tgid) const;
+    void defer_exec(uint32_t tgid);
+    void retry_pending_execs();
+    void scan_running_processes();
+    void print_stats() const;
+    ApplyOutcome change_options(const Options& next, const std::string& next_profile,
+                                const FlagValues& next_custom);
+    void notify_properties(const std::vector<std::string>& names) const;
+    uint64_t game_threads() const;
+
+    DaemonSettings settings_;
+    EventLoop loop_;
+    SystemState system_;
+    ProfileSet profile_set_;
+    std::string profile_;
+    FlagValues custom_flags_;
+    Options options_;
+    std::unique_ptr<ProcReader> proc_;
+    Classifier classifier_;
+    GameRegistry games_;
+    std::optional<SchedulerBpf> scheduler_;
+    std::optional<DetectorBpf> detector_;
+    std::vector<ControllerEvents> subscribers_;
+    std::chrono::steady_clock::time_point started_;
+    int exit_code_ = kExitOk;
+    std::unique_ptr<StatsServer> stats_server_;
+    std::map<uint32_t, unsigned> pending_execs_; // tgid -> retries so far
+    static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
+    static constexpr unsigned kExecRetries = 50;
+
+    // Event sources last: they are dropped first, before what their callbacks use.
+    EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
+        exec_retry_timer_;
+};
+
+} // namespace scx_gamer

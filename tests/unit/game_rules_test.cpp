@@ -1,0 +1,157 @@
+#include "core/error.h"
+#include "core/game_rules.h"
+
+#include "temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace scx_gamer {
+namespace {
+
+using testing::TempDir;
+
+std::string parse_error(std::string_view toml) {
+    try {
+        GameRules::parse(toml, "games.toml");
+    } catch (const RulesError& error) {
+        return error.what();
+    }
+    return "<no error>";
+}
+
+TEST(GameRules, ParsesEveryKey) {
+    const GameRules rules = GameRules::parse(R"(
+# Comments are fine.
+[include]
+names = ["eldenring.exe", "supertuxkart"]
+paths = ["/opt/games/*"]
+steam_app_ids = [1245620, 220]
+
+[exclude]
+names = ["launcher.exe"]
+steam_app_ids = [228980]
+)",
+                                             "games.toml");
+    EXPECT_EQ(rules.include(),
+              (RuleSet{{"eldenring.exe", "supertuxkart"}, {"/opt/games/*"}, {1245620, 220}}));
+    EXPECT_EQ(rules.exclude(), (RuleSet{{"launcher.exe"}, {}, {228980}}));
+}
+
+TEST(GameRules, EmptyFileIsNoRules) {
+    EXPECT_TRUE(GameRules::parse("", "games.toml").empty());
+    EXPECT_TRUE(GameRules::parse("[include]\n[exclude]\n", "games.toml").empty());
+}
+
+struct BadRules {
+    std::string toml;
+    std::string message;
+};
+
+class RejectsRules : public ::testing::TestWithParam<BadRules> {};
+
+TEST_P(RejectsRules, WithFileLineAndColumn) {
+    EXPECT_EQ(parse_error(GetParam().toml), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Invalid, RejectsRules,
+    ::testing::Values(
+        BadRules{"[include\nnames = []\n", "games.toml:1:9: invalid table key (expected ])"},
+        BadRules{"[include]\nnames = [\"a\"]\nnames = [\"b\"]\n",
+                 "games.toml:3:1: failed to insert a value, value already exists (inserting "
+                 "this)"},
+        BadRules{"[include]\nname = [\"a\"]\n",
+                 "games.toml:2:8: unknown key \"name\" in [include] (expected names, paths or "
+                 "steam_app_ids)"},
+        BadRules{"[games]\nnames = []\n",
+                 "games.toml:1:1: unknown key \"games\" (expected [include] or [exclude])"},
+        BadRules{"include = 5\n", "games.toml:1:11: [include] must be a table"},
+        BadRules{"[include]\nnames = \"a\"\n",
+                 "games.toml:2:9: names must be a list, e.g. names = [...]"},
+        BadRules{"[include]\nnames = [\"a\", 5]\n",
+                 "games.toml:2:15: names must be a list of strings"},
+        BadRules{"[include]\npaths = [\"\"]\n",
+                 "games.toml:2:10: paths entries must be non-empty text"},
+        BadRules{"[exclude]\nsteam_app_ids = [\"220\"]\n",
+                 "games.toml:2:18: steam_app_ids must be a list of positive integers"},
+        BadRules{"[exclude]\nsteam_app_ids = [0]\n",
+                 "games.toml:2:18: steam_app_ids must be a list of positive integers"},
+        BadRules{"[exclude]\nsteam_app_ids = [-5]\n",
+                 "games.toml:2:18: steam_app_ids must be a list of positive integers"}));
+
+TEST(GameRules, MatchesNamesWithoutRegardToCase) {
+    const GameRules rules({{"EldenRing.exe"}, {}, {}}, {});
+    EXPECT_EQ(rules.match({{"eldenring.exe"}, {}, {}}), (RuleMatch{true, "name=EldenRing.exe"}));
+    EXPECT_FALSE(rules.match({{"eldenring"}, {}, {}}));
+}
+
+TEST(GameRules, PathGlobStarCrossesDirectories) {
+    const GameRules rules({{}, {"*/steamapps/common/*"}, {}}, {});
+    EXPECT_TRUE(rules.match({{}, {"/home/u/.steam/steamapps/common/Game/bin/game"}, {}}));
+    EXPECT_FALSE(rules.match({{}, {"/usr/bin/game"}, {}}));
+}
+
+TEST(GameRules, ExcludeIsCheckedFirst) {
+    const GameRules rules({{"game"}, {}, {1}}, {{}, {}, {1}});
+    EXPECT_EQ(rules.match({{"game"}, {}, 1}), (RuleMatch{false, "steam_app_id=1"}));
+    EXPECT_EQ(rules.match({{"game"}, {}, 2}), (RuleMatch{true, "name=game"}));
+    EXPECT_FALSE(rules.match({{"other"}, {}, std::nullopt}));
+}
+
+TEST(GameRulesFile, MissingFileIsNoRules) {
+    TempDir dir;
+    EXPECT_TRUE(GameRules::load(dir.path() / "games.toml").empty());
+}
+
+TEST(GameRulesFile, ReportsThePathLineAndColumn) {
+    TempDir dir;
+    const auto path = dir.write("games.toml", "[include]\nnames = [\"ok\"]\npaths = [/opt]\n");
+    try {
+        GameRules::load(path);
+        FAIL() << "accepted a broken file";
+    } catch (const RulesError& error) {
+        EXPECT_EQ(std::string(error.what()).rfind(path.string() + ":3:10: ", 0), 0u)
+            << error.what();
+    }
+}
+
+TEST(GameRulesFile, LoadsAValidFile) {
+    TempDir dir;
+    const auto path = dir.write("games.toml", "[exclude]\nnames = [\"launcher.exe\"]\n");
+    EXPECT_EQ(GameRules::load(path).exclude().names, std::vector<std::string>{"launcher.exe"});
+}
+
+TEST(GameRulesFile, RejectsHugeFiles) {
+    TempDir dir;
+    const auto path = dir.write("games.toml", std::string(kMaxRulesFileBytes + 1, '#'));
+    EXPECT_THROW(GameRules::load(path), RulesError);
+}
+
+TEST(GameRulesFile, RejectsADirectory) {
+    TempDir dir;
+    std::filesystem::create_directory(dir.path() / "games.toml");
+    EXPECT_THROW(GameRules::load(dir.path() / "games.toml"), RulesError);
+}
+
+TEST(GameRulesFile, TheDocumentedExampleParses) {
+    // Keep in sync with the example in docs/games.md.
+    const auto rules = GameRules::parse(R"(
+[include]
+names = ["supertuxkart", "eldenring.exe"]
+paths = ["/opt/games/*", "/home/*/Games/*"]
+steam_app_ids = [1245620]
+
+[exclude]
+names = ["Launcher.exe"]
+paths = ["*/compatibilitytools.d/*"]
+steam_app_ids = [228980]
+)",
+                                        "games.toml");
+    EXPECT_EQ(rules.include().names.size(), 2u);
+    EXPECT_EQ(rules.exclude().steam_app_ids, std::vector<std::uint64_t>{228980});
+}
+
+} // namespace
+} // namespace scx_gamer

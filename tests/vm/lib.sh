@@ -1,0 +1,68 @@
+# Helpers for the end-to-end tests that run inside the sched_ext VM (tests/vm/vm-run).
+# shellcheck shell=bash
+set -euo pipefail
+
+SCX_GAMER=${SCX_GAMER:-scx_gamer}
+SCHED_EXT=/sys/kernel/sched_ext
+failures=0
+checks=0
+
+pass() { checks=$((checks + 1)); printf 'ok %d - %s\n' "$checks" "$*"; }
+fail() {
+    checks=$((checks + 1)); failures=$((failures + 1))
+    printf 'not ok %d - %s\n' "$checks" "$*"
+}
+check() { # check "description" command...
+    local what=$1; shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+finish() {
+    printf '%d passed, %d failed\n' "$((checks - failures))" "$failures"
+    [ "$failures" -eq 0 ]
+}
+
+sched_state() { cat "$SCHED_EXT/state" 2>/dev/null || echo missing; }
+sched_ops() { cat "$SCHED_EXT/root/ops" 2>/dev/null || true; }
+
+# wait_for SECONDS command... : polls (10 ms steps) until the command succeeds.
+wait_for() {
+    local deadline=$(($(date +%s%N) + ${1} * 1000000000)); shift
+    until "$@"; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.01
+    done
+}
+wait_for_ms() {
+    local deadline=$(($(date +%s%N) + ${1} * 1000000)); shift
+    until "$@"; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.01
+    done
+}
+
+state_is() { [ "$(sched_state)" = "$1" ]; }
+log_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
+
+DAEMON_PID=
+DAEMON_LOG=
+# start_daemon [flags...]: starts scx_gamer in the background, waits until it is attached.
+start_daemon() {
+    DAEMON_LOG=$(mktemp /tmp/scx_gamer.XXXXXX.log)
+    "$SCX_GAMER" "$@" >"$DAEMON_LOG" 2>&1 &
+    DAEMON_PID=$!
+    if ! wait_for 20 state_is enabled; then
+        echo "# daemon did not attach; its log:"; sed 's/^/#   /' "$DAEMON_LOG"
+        return 1
+    fi
+    # Attached; wait for "ready" so the detector is running too.
+    wait_for 10 log_has "$DAEMON_LOG" "ready" || { sed 's/^/#   /' "$DAEMON_LOG"; return 1; }
+}
+
+# stop_daemon SIGNAL: sends it, waits, sets DAEMON_STATUS.
+stop_daemon() {
+    kill -"$1" "$DAEMON_PID" 2>/dev/null || true
+    DAEMON_STATUS=0
+    wait "$DAEMON_PID" || DAEMON_STATUS=$?
+}
+
+show_log() { [ -n "$DAEMON_LOG" ] && sed 's/^/#   /' "$DAEMON_LOG"; }

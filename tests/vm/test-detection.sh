@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# In the VM: a process started with SteamAppId is detected (and its threads handed to the
+# scheduler's game map) within 1 s, its exit is reported; ordinary commands are not games.
+# Run with `--detector-hook` expectations given as $1: "bpf-lsm" (default) or "tracepoint".
+source "$(dirname "$0")/lib.sh"
+expected_hook=${1:-bpf-lsm}
+game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}
+
+start_daemon --verbose || { fail "daemon starts"; finish; exit 1; }
+check "detector uses $expected_hook" log_has "$DAEMON_LOG" "detector: $expected_hook"
+
+# Ordinary commands first: none of them may be reported.
+sh -c true; sleep 1; python3 -c pass
+env SteamAppId=480 sh -c 'true'
+
+workdir=$(mktemp -d)
+cp "$game_bin" "$workdir/MyGame"
+SteamAppId=480 "$workdir/MyGame" --seconds 30 --threads 3 &
+game=$!
+check "game detected within 1 s" wait_for_ms 1000 log_has "$DAEMON_LOG" "game detected: MyGame (pid $game"
+in_game_map() { # the scheduler's BPF map of game tgids, as bpftool prints it
+    bpftool -j map dump name game_tgids 2>/dev/null | python3 -c '
+import json, sys
+entries = json.load(sys.stdin)
+keys = {e.get("formatted", e)["key"] for e in entries}
+sys.exit(0 if int(sys.argv[1]) in keys else 1)' "$1"
+}
+check "game tgid is in the scheduler's game map" wait_for 2 in_game_map "$game"
+kill "$game"; wait "$game" 2>/dev/null || true
+check "game exit reported within 1 s" wait_for_ms 1000 log_has "$DAEMON_LOG" "game exited: MyGame (pid $game)"
+check "and its tgid left the game map" wait_for 2 bash -c "$(declare -f in_game_map); ! in_game_map $game"
+
+for name in "sh" "sleep" "python3"; do
+    check "$name is not a game" bash -c "! grep -q 'game detected: $name ' '$DAEMON_LOG'"
+done
+
+stop_daemon TERM
+check "daemon exits 0" test "$DAEMON_STATUS" -eq 0
+[ "$failures" -eq 0 ] || show_log
+finish
