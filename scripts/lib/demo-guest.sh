@@ -9,7 +9,7 @@ state() { cat /sys/kernel/sched_ext/state; }
 say "Kernel $(uname -r); sched_ext state: $(state)"
 
 log=$(mktemp /tmp/scx_gamer-demo.XXXXXX.log)
-"$SCX_GAMER" --profile gaming --stats 2 >"$log" 2>&1 &
+"$SCX_GAMER" --profile gaming --stats 1 >"$log" 2>&1 &
 daemon=$!
 trap 'kill "$daemon" 2>/dev/null || true' EXIT
 for _ in $(seq 200); do [ "$(state)" = enabled ] && break; sleep 0.05; done
@@ -17,26 +17,36 @@ for _ in $(seq 200); do grep -q ready "$log" && break; sleep 0.05; done
 say "scx_gamer started (pid $daemon): state $(state), scheduler $(cat /sys/kernel/sched_ext/root/ops)"
 sed 's/^/    /' "$log"
 
-say "Launching a synthetic game (SteamAppId=480, 3 threads, 5 s) under a CPU hog"
+say "Launching a synthetic game (SteamAppId=480, 3 threads) under a CPU hog"
 dir=$(mktemp -d)
 cp "$SYNTHETIC_GAME" "$dir/SyntheticGame"
 (while :; do :; done) &
 hog=$!
-SteamAppId=480 "$dir/SyntheticGame" --seconds 5 --threads 3 &
+SteamAppId=480 "$dir/SyntheticGame" --seconds 60 --threads 3 &
 game=$!
 sleep 1
 say "The daemon's view"
 grep -E "game detected" "$log" | sed 's/^/    /' || echo "    (not detected!)"
-say "The game's threads run in the sched_ext class (ext.enabled in /proc/$game/task/*/sched)"
-for t in /proc/"$game"/task/*; do
-    printf '    tid %-6s %-16s %s\n' "${t##*/}" "$(cat "$t/comm")" "$(grep -m1 'ext.enabled' "$t/sched" 2>/dev/null | tr -s ' ')"
+say "The scheduler's game map holds the game's tgid (bpftool map dump name game_tgids)"
+bpftool -j map dump name game_tgids 2>/dev/null |
+    python3 -c 'import json,sys; print("    game tgids:", sorted(e.get("formatted", e)["key"] for e in json.load(sys.stdin)))' ||
+    echo "    (bpftool not found: run scripts/bootstrap)"
+say "Its threads, scheduled by sched_ext"
+for t in /proc/"$game"/task/*/; do
+    [ -r "$t/comm" ] || continue
+    printf '    tid %-6s %-16s %s\n' "$(basename "$t")" "$(cat "$t/comm" 2>/dev/null)" \
+        "$(grep -m1 'ext.enabled' "$t/sched" 2>/dev/null | tr -s ' ')"
 done
-wait "$game" || true
+sleep 1.2
+say "Statistics while the game runs"
+grep -E "stats:" "$log" | tail -n 1 | sed 's/^/    /'
+say "Quitting the game"
+kill "$game"; wait "$game" 2>/dev/null || true
 kill "$hog"; wait "$hog" 2>/dev/null || true
-sleep 2.5
+sleep 0.5
 
-say "Statistics and exit report"
-grep -E "stats:|game exited" "$log" | tail -n 4 | sed 's/^/    /'
+say "The game's exit, as the daemon reported it"
+grep -E "game exited" "$log" | sed 's/^/    /'
 
 kill -TERM "$daemon"
 status=0; wait "$daemon" || status=$?
