@@ -25,6 +25,9 @@ constexpr StatField kFields[] = {
     {"game_wakeup_p50_us", StatKind::U64, "game wakeup latency, median (us)"},
     {"game_wakeup_p99_us", StatKind::U64, "game wakeup latency, 99th percentile (us)"},
     {"game_wakeup_p999_us", StatKind::U64, "game wakeup latency, 99.9th percentile (us)"},
+    {"bpf_slice_us", StatKind::U64, "background slice, read back from the running scheduler (us)"},
+    {"bpf_game_slice_us", StatKind::U64, "game slice, read back from the running scheduler (us)"},
+    {"bpf_wakeup_timer_us", StatKind::U64, "wakeup timer period, read back from the scheduler (us)"},
 };
 
 } // namespace

@@ -81,6 +81,7 @@ int Daemon::run() {
     start_detector();
     scan_running_processes();
     start_stats_server();
+    start_dbus();
     if (options_.stats_secs > 0)
         stats_timer_ = loop_.every(std::chrono::seconds(options_.stats_secs),
                                    [this] { print_stats(); });
@@ -91,6 +92,8 @@ int Daemon::run() {
 
     loop_.run();
     sd_notify(0, "STOPPING=1");
+    dbus_.reset();
+    bus_.reset();
     stats_server_.reset();
     // Dropping the scheduler destroys its struct_ops link: the kernel falls back to its default.
     scheduler_.reset();
@@ -132,6 +135,19 @@ void Daemon::start_stats_server() {
                                                       [this] { return stats(); });
     } catch (const Error& e) {
         log_warning("not serving scx_stats: ", e.what());
+    }
+}
+
+// Without a system bus (early boot, a broken bus) the scheduler still runs: D-Bus is how users
+// reach the daemon, not what it needs to schedule.
+void Daemon::start_dbus() {
+    try {
+        bus_ = DbusService::connect_system_bus();
+        dbus_ = DbusService::start(*bus_, loop_.get(), *this, settings_.version);
+    } catch (const std::exception& e) {
+        dbus_.reset();
+        bus_.reset();
+        log_warning("not serving org.cachyos.ScxGamer on the system bus: ", e.what());
     }
 }
 
@@ -285,6 +301,11 @@ StatsMap Daemon::stats() const {
     out["game_wakeup_p50_us"] = latency_quantile_ns(histogram, 0.50) / 1000;
     out["game_wakeup_p99_us"] = latency_quantile_ns(histogram, 0.99) / 1000;
     out["game_wakeup_p999_us"] = latency_quantile_ns(histogram, 0.999) / 1000;
+    // What the scheduler really uses, read from its live BPF data (not from our Options).
+    const gamer_tunables live = scheduler_->tunables();
+    out["bpf_slice_us"] = live.slice_ns / 1000;
+    out["bpf_game_slice_us"] = live.game_slice_ns / 1000;
+    out["bpf_wakeup_timer_us"] = live.wakeup_timer_ns / 1000;
     return out;
 }
 

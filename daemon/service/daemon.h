@@ -9,6 +9,7 @@
 #include "core/game_registry.h"
 #include "core/profiles.h"
 #include "core/system_state.h"
+#include "dbus/dbus_service.h"
 #include "event_loop.h"
 #include "service/controller.h"
 #include "service/stats_server.h"
@@ -65,6 +66,7 @@ private:
     void attach_scheduler();
     void start_detector();
     void start_stats_server();
+    void start_dbus();
     void on_scheduler_exit();
     void on_detector_events();
     void handle_event(const gamer_event& event);
@@ -95,6 +97,8 @@ private:
     std::chrono::steady_clock::time_point started_;
     int exit_code_ = kExitOk;
     std::unique_ptr<StatsServer> stats_server_;
+    std::unique_ptr<sdbus::IConnection> bus_;
+    std::unique_ptr<DbusService> dbus_;
     std::map<uint32_t, unsigned> pending_execs_; // tgid -> retries so far
     static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
     static constexpr unsigned kExecRetries = 50;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo itself, run where sched_ext exists (the VM, or a CachyOS machine): see scripts/demo.
 set -euo pipefail
-: "${SCX_GAMER:?}" "${SYNTHETIC_GAME:?}"
+: "${SCX_GAMER:?}" "${SCXGAMERCTL:?}" "${SYNTHETIC_GAME:?}"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 state() { cat /sys/kernel/sched_ext/state; }
@@ -38,8 +38,8 @@ for t in /proc/"$game"/task/*/; do
         "$(grep -m1 'ext.enabled' "$t/sched" 2>/dev/null | tr -s ' ')"
 done
 sleep 1.2
-say "Statistics while the game runs"
-grep -E "stats:" "$log" | tail -n 1 | sed 's/^/    /'
+say "scxgamerctl status (over D-Bus) while the game runs"
+"$SCXGAMERCTL" status 2>&1 | sed 's/^/    /'
 say "Quitting the game"
 kill "$game"; wait "$game" 2>/dev/null || true
 kill "$hog"; wait "$hog" 2>/dev/null || true

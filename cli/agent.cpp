@@ -1,0 +1,181 @@
+// scxgamerctl agent: runs in the user's session and turns scx_gamer's GameDetected/GameExited
+// signals (system bus) into desktop notifications (session bus). The daemon runs as root and
+// cannot reach a user's session bus sensibly, so a small per-user agent does it, as
+// systembus-notify does for earlyoom.
+//
+// Opt-out: --no-notify, or `notify = false` in $XDG_CONFIG_HOME/scx_gamer/agent.toml. The agent
+// then has nothing to do and exits at once, so a disabled agent costs nothing.
+#include "commands.h"
+
+#include "daemon_client.h"
+#include "signal_loop.h"
+
+#include <toml.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+namespace scxgamerctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Owned on the session bus while an agent runs.
+constexpr const char* kAgentBusName = "org.cachyos.ScxGamer.NotificationAgent";
+
+const sdbus::ServiceName kNotifications{"org.freedesktop.Notifications"};
+const sdbus::ObjectPath kNotificationsPath{"/org/freedesktop/Notifications"};
+constexpr const char* kNotificationsInterface = "org.freedesktop.Notifications";
+
+std::optional<fs::path> config_path() {
+    if (const char* config = std::getenv("XDG_CONFIG_HOME"); config && *config)
+        return fs::path(config) / "scx_gamer" / "agent.toml";
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return fs::path(home) / ".config" / "scx_gamer" / "agent.toml";
+    return std::nullopt;
+}
+
+struct AgentConfig {
+    bool notify = true;
+};
+
+// A missing file means defaults; a malformed one is an error rather than a silent default, since
+// the likeliest reason to write it is to turn notifications off. Throws std::runtime_error.
+AgentConfig read_config(const fs::path& path) {
+    AgentConfig config;
+    std::error_code error;
+    if (!fs::exists(path, error))
+        return config;
+    try {
+        const toml::value root = toml::parse(path.string());
+        if (root.contains("notify"))
+            config.notify = toml::find<bool>(root, "notify");
+    } catch (const std::exception& e) {
+        throw std::runtime_error(e.what());
+    }
+    return config;
+}
+
+// Shows one notification at a time: each new one replaces the previous (replaces_id), so a
+// session of games leaves one entry behind instead of a stack. Until the notification server
+// has answered with the id to replace, a newer notification waits (only the newest is kept),
+// or quick detect/exit pairs would stack after all.
+class Notifier {
+  public:
+    explicit Notifier(sdbus::IConnection& session_bus)
+        : notifications_(sdbus::createProxy(session_bus, kNotifications, kNotificationsPath)) {}
+
+    void show(std::string summary, std::string body) {
+        if (in_flight_) {
+            waiting_ = Notification{std::move(summary), std::move(body)};
+            return;
+        }
+        send({std::move(summary), std::move(body)});
+    }
+
+  private:
+    struct Notification {
+        std::string summary;
+        std::string body;
+    };
+
+    void send(const Notification& notification) {
+        const std::map<std::string, sdbus::Variant> hints{
+            {"urgency", sdbus::Variant{uint8_t{1}}}, // normal
+            // Shown while the game starts; no need to keep it in the notification history.
+            {"transient", sdbus::Variant{true}},
+        };
+        in_flight_ = true;
+        notifications_->callMethodAsync("Notify")
+            .onInterface(kNotificationsInterface)
+            .withArguments(std::string{"scx_gamer"}, last_id_, std::string{"applications-games"},
+                           notification.summary, notification.body, std::vector<std::string>{},
+                           hints, int32_t{-1})
+            .uponReplyInvoke([this](std::optional<sdbus::Error> error, uint32_t id) {
+                in_flight_ = false;
+                if (error) {
+                    if (!warned_)
+                        std::fprintf(stderr, "scxgamerctl agent: cannot show a notification: %s\n",
+                                     error->getMessage().c_str());
+                    warned_ = true;
+                } else {
+                    last_id_ = id;
+                    warned_ = false;
+                }
+                if (waiting_) {
+                    const Notification next = std::move(*waiting_);
+                    waiting_.reset();
+                    send(next);
+                }
+            });
+    }
+
+    std::unique_ptr<sdbus::IProxy> notifications_;
+    uint32_t last_id_ = 0; // 0: nothing to replace
+    bool in_flight_ = false;
+    std::optional<Notification> waiting_;
+    bool warned_ = false; // one warning per outage, not one per game
+};
+
+} // namespace
+
+int cmd_agent(const GlobalOptions& /*options*/, bool no_notify) {
+    const auto path = config_path();
+    AgentConfig config;
+    if (path) {
+        try {
+            config = read_config(*path);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "scxgamerctl agent: %s\n", e.what());
+            return kExitFailed;
+        }
+    }
+    if (no_notify || !config.notify) {
+        std::fprintf(stderr, "scxgamerctl agent: notifications are off (%s); nothing to do\n",
+                     no_notify ? "--no-notify" : ("notify = false in " + path->string()).c_str());
+        return kExitOk;
+    }
+
+    SignalLoop loop;
+    // Either bus going away ends the loop with a failure, so the user unit restarts the agent.
+    auto system_bus = connect_system_bus(false, true);
+    auto session_bus = connect_session_bus(true);
+    // One agent per session: the user unit and XDG autostart may both start one.
+    try {
+        session_bus->requestName(sdbus::ServiceName{kAgentBusName});
+    } catch (const sdbus::Error& e) {
+        if (e.getName() != "org.freedesktop.DBus.Error.FileExists")
+            throw;
+        std::fprintf(stderr, "scxgamerctl agent: another agent already runs in this session\n");
+        return kExitOk;
+    }
+    system_bus->attachSdEventLoop(loop.get());
+    session_bus->attachSdEventLoop(loop.get());
+
+    Notifier notifier(*session_bus);
+    DaemonClient daemon(*system_bus);
+    // The profile at the time of the event (the daemon may switch it when a game starts). If
+    // the daemon cannot be asked, the notification still goes out without it.
+    auto profile_line = [&daemon]() -> std::string {
+        try {
+            return "scx_gamer profile: " + daemon.Profile();
+        } catch (const sdbus::Error&) {
+            return "scx_gamer profile: unknown";
+        }
+    };
+    daemon.on_game_detected = [&](const GameInfo& game) {
+        notifier.show("Game detected: " + game.name, profile_line());
+    };
+    daemon.on_game_exited = [&](uint32_t /*pid*/, const std::string& name) {
+        notifier.show("Game exited: " + name, profile_line());
+    };
+    // The signals are matched by the daemon's well-known name, so they arrive whenever the
+    // daemon runs, including after it starts later or restarts.
+    daemon.follow_signals();
+    std::fprintf(stderr, "scxgamerctl agent: watching for games\n");
+    return loop.run();
+}
+
+} // namespace scxgamerctl

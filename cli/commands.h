@@ -1,0 +1,25 @@
+// scxgamerctl's commands. Each returns the process exit code (daemon_client.h) and may throw
+// sdbus::Error, which main() turns into a one-line message and exit code 1 or 3.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace scxgamerctl {
+
+struct GlobalOptions {
+    bool json = false;        // machine-readable output
+    bool ask_password = true; // let polkit ask for authentication (--no-ask-password clears it)
+};
+
+int cmd_status(const GlobalOptions& options);
+int cmd_set_profile(const GlobalOptions& options, const std::string& name);
+int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>& flags);
+int cmd_profiles(const GlobalOptions& options);
+int cmd_games(const GlobalOptions& options);
+int cmd_stats(const GlobalOptions& options, unsigned watch_seconds);
+int cmd_monitor(const GlobalOptions& options);
+int cmd_launch(const GlobalOptions& options, const std::vector<std::string>& command);
+int cmd_agent(const GlobalOptions& options, bool no_notify);
+
+} // namespace scxgamerctl

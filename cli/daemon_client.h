@@ -1,0 +1,88 @@
+// scxgamerctl's side of org.cachyos.ScxGamer: the bus connection, the generated proxy, the
+// conversion of replies into plain values, and what a D-Bus error means for the exit code.
+#pragma once
+
+#include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace scxgamerctl {
+
+// Exit codes; documented in scxgamerctl(1).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;     // the daemon refused or the operation failed
+inline constexpr int kExitUsage = 2;      // bad command line
+inline constexpr int kExitNotRunning = 3; // no scx_gamer on the bus (or no bus at all)
+
+inline constexpr const char* kNotRunningHint =
+    "scx_gamer is not running (start it with: systemctl start scx_gamer)";
+
+struct GameInfo {
+    uint32_t pid = 0;
+    std::string name;
+    std::string exe;
+    std::string reason;
+    uint64_t detected_at_us = 0;
+};
+
+using Stats = std::map<std::string, sdbus::Variant>;
+
+// Opens the system bus ($DBUS_SYSTEM_BUS_ADDRESS when set). `allow_interactive_authorization`
+// sets the ALLOW_INTERACTIVE_AUTHORIZATION flag on every method call, which lets polkit ask the
+// user for a password; sdbus-c++ has no per-call switch, sd-bus has a per-connection one.
+// `end_loop_on_disconnect`: when the bus goes away, the sd-event loop the connection is attached
+// to ends with a failure code (for the commands that follow the bus until stopped).
+std::unique_ptr<sdbus::IConnection> connect_system_bus(bool allow_interactive_authorization,
+                                                       bool end_loop_on_disconnect = false);
+// The same for the user's session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus).
+std::unique_ptr<sdbus::IConnection> connect_session_bus(bool end_loop_on_disconnect);
+
+// The daemon's object. Construction sends nothing; signal handlers are installed by
+// follow_signals() only, so one-shot commands add no match rules to the bus.
+class DaemonClient final
+    : public sdbus::ProxyInterfaces<org::cachyos::ScxGamer_proxy, sdbus::Properties_proxy> {
+  public:
+    explicit DaemonClient(sdbus::IConnection& bus);
+    ~DaemonClient();
+
+    std::function<void(const GameInfo&)> on_game_detected;
+    std::function<void(uint32_t pid, const std::string& name)> on_game_exited;
+    std::function<void(const std::map<std::string, sdbus::Variant>& changed)> on_properties_changed;
+
+    // Installs the signal matches; the handlers above run from the connection's event loop.
+    void follow_signals();
+
+    std::vector<GameInfo> games();
+    // All properties of the interface in one call.
+    std::map<std::string, sdbus::Variant> properties();
+
+  private:
+    void onGameDetected(const uint32_t& pid, const std::string& name, const std::string& exe,
+                        const std::string& reason) override;
+    void onGameExited(const uint32_t& pid, const std::string& name) override;
+    void onPropertiesChanged(const sdbus::InterfaceName& interface_name,
+                             const std::map<sdbus::PropertyName, sdbus::Variant>& changed,
+                             const std::vector<sdbus::PropertyName>& invalidated) override;
+};
+
+// True when the error says nobody serves org.cachyos.ScxGamer (not started, activation failed,
+// no system bus).
+bool means_not_running(const sdbus::Error& error);
+
+// The JSON form of a D-Bus value (numbers, strings, booleans, arrays and dicts of them).
+nlohmann::json to_json(const sdbus::Variant& value);
+nlohmann::json to_json(const GameInfo& game);
+nlohmann::json to_json(const std::map<std::string, sdbus::Variant>& values);
+
+// A D-Bus value as one line of text ("5000", "--slice-us 5000", "0.25").
+std::string to_text(const sdbus::Variant& value);
+
+} // namespace scxgamerctl

@@ -1,0 +1,176 @@
+// scxgamerctl: talks to the scx_gamer daemon over D-Bus. Parsing and dispatch only; the commands
+// are in commands.cpp, launch.cpp and agent.cpp, and flag validation is the daemon's.
+#include "commands.h"
+#include "daemon_client.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#ifndef SCX_GAMER_VERSION
+#define SCX_GAMER_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace scxgamerctl;
+
+// One line on stderr for a failed call, never a stack trace.
+int report_bus_error(const sdbus::Error& error) {
+    if (means_not_running(error)) {
+        std::fprintf(stderr, "%s\n", kNotRunningHint);
+        return kExitNotRunning;
+    }
+    std::string message = error.getMessage();
+    if (message.empty())
+        message = error.getName();
+    if (error.getName() == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")
+        message += " (run without --no-ask-password to authenticate)";
+    std::fprintf(stderr, "scxgamerctl: %s\n", message.c_str());
+    return kExitFailed;
+}
+
+int run(int argc, char** argv) {
+    CLI::App app{"Control and watch scx_gamer, the gaming sched_ext scheduler.", "scxgamerctl"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("scxgamerctl ") + SCX_GAMER_VERSION,
+                         "Print the version and exit");
+    app.footer("Exit status: 0 ok, 1 refused or failed, 2 usage error, 3 scx_gamer not running.\n"
+               "See scxgamerctl(1).");
+
+    GlobalOptions options;
+    bool no_ask_password = false;
+    app.add_flag("--json", options.json, "Machine-readable JSON output (one object per line)");
+    app.add_flag("--no-ask-password", no_ask_password,
+                 "Do not let polkit ask for a password; fail instead");
+
+    // Global options may also follow the command ("scxgamerctl status --json").
+    auto add_command = [&app](const char* name, const char* description) {
+        CLI::App* command = app.add_subcommand(name, description);
+        command->fallthrough();
+        return command;
+    };
+
+    CLI::App* status = add_command("status", "Show the scheduler state, profile, flags, current "
+                                             "game and key statistics");
+
+    std::string profile;
+    CLI::App* set_profile = add_command("set-profile", "Switch to a profile (see: profiles)");
+    set_profile->add_option("NAME", profile, "Profile name")->required();
+
+    // apply-flags and launch take the rest of the command line verbatim (split off below), so
+    // they have no options of their own and global options must come before them.
+    CLI::App* apply_flags = app.add_subcommand(
+        "apply-flags", "Apply scheduler flags as scx_gamer takes them: apply-flags [--] FLAGS...");
+
+    CLI::App* profiles = add_command("profiles", "List the profiles and their flags");
+    CLI::App* games = add_command("games", "List the processes treated as games");
+
+    unsigned watch_seconds = 0;
+    CLI::App* stats = add_command("stats", "Show the scheduler statistics");
+    stats->add_option("--watch", watch_seconds, "Repeat every SECS seconds until Ctrl-C")
+        ->option_text("SECS")
+        ->check(CLI::Range(1u, 86400u));
+
+    CLI::App* monitor = add_command("monitor", "Follow game and property changes until Ctrl-C");
+
+    CLI::App* launch = app.add_subcommand(
+        "launch",
+        "Run a command as a registered game until it exits: launch [--] COMMAND [ARGS...]");
+
+    bool no_notify = false;
+    CLI::App* agent = add_command("agent", "Show desktop notifications when games start and exit");
+    agent->add_flag("--no-notify", no_notify, "Do not notify (the agent then exits at once)");
+
+    // The words after "launch" are the game's command line and those after "apply-flags" are the
+    // scheduler's flags: both are taken verbatim. CLI11 would take their options for ours (and
+    // reorder them), so they are split off before parsing; a leading "--" is optional.
+    std::vector<std::string> verbatim_words;
+    int parsed_argc = argc;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (!word.empty() && word.front() == '-')
+            continue; // global options take no values, so the first other word is the command
+        const bool takes_verbatim = word == "launch" || word == "apply-flags";
+        const bool wants_help = i + 1 < argc && (std::string_view{argv[i + 1]} == "--help" ||
+                                                 std::string_view{argv[i + 1]} == "-h");
+        if (takes_verbatim && !wants_help) {
+            int first = i + 1;
+            const bool separated = first < argc && std::string_view{argv[first]} == "--";
+            if (separated)
+                ++first;
+            else if (word == "launch" && first < argc && argv[first][0] == '-') {
+                std::fprintf(stderr,
+                             "scxgamerctl: launch: unknown option %s (put -- before a "
+                             "command that starts with -)\n",
+                             argv[first]);
+                return kExitUsage;
+            }
+            verbatim_words.assign(argv + first, argv + argc);
+            parsed_argc = i + 1;
+        }
+        break;
+    }
+
+    try {
+        app.parse(parsed_argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e); // prints help, version or the error
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+    options.ask_password = !no_ask_password;
+
+    try {
+        if (status->parsed())
+            return cmd_status(options);
+        if (set_profile->parsed())
+            return cmd_set_profile(options, profile);
+        if (apply_flags->parsed()) {
+            if (verbatim_words.empty()) {
+                std::fprintf(stderr, "scxgamerctl: apply-flags needs flags, e.g. apply-flags -- "
+                                     "--slice-us 5000\n"
+                                     "Run with --help for more information.\n");
+                return kExitUsage;
+            }
+            return cmd_apply_flags(options, verbatim_words);
+        }
+        if (profiles->parsed())
+            return cmd_profiles(options);
+        if (games->parsed())
+            return cmd_games(options);
+        if (stats->parsed())
+            return cmd_stats(options, watch_seconds);
+        if (monitor->parsed())
+            return cmd_monitor(options);
+        if (launch->parsed()) {
+            if (verbatim_words.empty()) {
+                std::fprintf(stderr, "scxgamerctl: launch needs a command to run\n"
+                                     "Run with --help for more information.\n");
+                return kExitUsage;
+            }
+            return cmd_launch(options, verbatim_words);
+        }
+        if (agent->parsed())
+            return cmd_agent(options, no_notify);
+    } catch (const sdbus::Error& e) {
+        return report_bus_error(e);
+    }
+    return kExitUsage;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "scxgamerctl: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "scxgamerctl: unexpected error\n");
+    }
+    return kExitFailed;
+}

@@ -1,0 +1,282 @@
+#include "dbus_service.h"
+
+#include "bus_client_watch.h"
+#include "core/log.h"
+#include "dbus_errors.h"
+#include "names.h"
+#include "polkit_authority.h"
+
+#include "scxgamer-adaptor.h" // generated from dbus/org.cachyos.ScxGamer.xml
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace scx_gamer {
+namespace {
+
+using GameRecord = sdbus::Struct<uint32_t, std::string, std::string, std::string, uint64_t>;
+
+// Properties that can change; Version is constant.
+constexpr std::array<std::string_view, 4> kChangingProperties{"Profile", "Flags", "SchedulerState",
+                                                              "DetectionMethod"};
+
+std::string mode_name(ChangeMode mode) {
+    return mode == ChangeMode::Reattach ? "reattach" : "live";
+}
+
+std::string describe(const AuthorizationSubject& caller) {
+    std::string text = caller.bus_name.empty() ? std::string{"unknown caller"} : caller.bus_name;
+    if (caller.uid)
+        text += " (uid " + std::to_string(*caller.uid) + ")";
+    return text;
+}
+
+} // namespace
+
+class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGamer_adaptor> {
+  public:
+    ScxGamerObject(sdbus::IConnection& bus, sd_event* loop, Controller& controller,
+                   std::string version)
+        : AdaptorInterfaces(bus, sdbus::ObjectPath{dbus_names::kObjectPath}),
+          controller_(controller), version_(std::move(version)), polkit_(bus),
+          clients_(bus, loop, [this](const std::string& owner) { client_left(owner); }) {
+        registerAdaptor();
+    }
+
+    ~ScxGamerObject() { unregisterAdaptor(); }
+
+    // Controller events.
+    void game_detected(const Game& game) {
+        emitGameDetected(game.pid, game.name, game.exe, game.reason);
+    }
+
+    void game_exited(const Game& game) {
+        emitGameExited(game.pid, game.name);
+        // Stop watching a client once nothing it registered is left.
+        if (game.registered_by && clients_.watching(*game.registered_by)) {
+            const auto games = controller_.games();
+            const bool owns_more = std::any_of(games.begin(), games.end(), [&](const Game& g) {
+                return g.registered_by == game.registered_by;
+            });
+            if (!owns_more)
+                clients_.forget(*game.registered_by);
+        }
+    }
+
+    void properties_changed(const std::vector<std::string>& names) {
+        std::vector<sdbus::PropertyName> known;
+        for (const auto& name : names)
+            if (std::find(kChangingProperties.begin(), kChangingProperties.end(), name) !=
+                kChangingProperties.end())
+                known.emplace_back(name);
+            else
+                log_debug("D-Bus: ignoring change of unknown property ", name);
+        if (!known.empty())
+            getObject().emitPropertiesChangedSignal(sdbus::InterfaceName{INTERFACE_NAME}, known);
+    }
+
+  private:
+    // Unprivileged methods: exceptions become D-Bus errors through to_dbus_error.
+    std::map<std::string, sdbus::Variant> GetStats() override {
+        return translating_errors([&] {
+            std::map<std::string, sdbus::Variant> out;
+            for (const auto& [key, value] : controller_.stats())
+                out.emplace(key,
+                            std::visit([](const auto& v) { return sdbus::Variant{v}; }, value));
+            return out;
+        });
+    }
+
+    std::map<std::string, std::vector<std::string>> ListProfiles() override {
+        return translating_errors([&] { return controller_.profiles(); });
+    }
+
+    std::vector<GameRecord> ListGames() override {
+        return translating_errors([&] {
+            std::vector<GameRecord> out;
+            for (const Game& game : controller_.games())
+                out.emplace_back(game.pid, game.name, game.exe, game.reason, game.detected_at_us);
+            return out;
+        });
+    }
+
+    // Privileged methods: asynchronous, so a polkit password dialog does not stall the loop.
+    void SetProfile(sdbus::Result<std::string>&& result, std::string name) override {
+        authorize_then(
+            std::move(result), dbus_names::kActionSetProfile, {{"profile", name}},
+            [this, name](sdbus::Result<std::string>& reply, const AuthorizationSubject& caller) {
+                const ApplyOutcome outcome = controller_.set_profile(name);
+                log_info("D-Bus: ", describe(caller), " set profile ", name);
+                reply.returnResults(mode_name(outcome.mode));
+            });
+    }
+
+    void ApplyFlags(sdbus::Result<std::string>&& result, std::vector<std::string> flags) override {
+        std::string joined;
+        for (const auto& flag : flags)
+            joined += (joined.empty() ? "" : " ") + flag;
+        authorize_then(
+            std::move(result), dbus_names::kActionApplyFlags, {{"flags", joined}},
+            [this, flags](sdbus::Result<std::string>& reply, const AuthorizationSubject& caller) {
+                const ApplyOutcome outcome = controller_.apply_flags(flags);
+                log_info("D-Bus: ", describe(caller), " applied flags (", mode_name(outcome.mode),
+                         ")");
+                reply.returnResults(mode_name(outcome.mode));
+            });
+    }
+
+    void RegisterGame(sdbus::Result<>&& result, uint32_t pid) override {
+        authorize_then(std::move(result), dbus_names::kActionRegisterGame,
+                       {{"pid", std::to_string(pid)}},
+                       [this, pid](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
+                           controller_.register_game(pid, caller.bus_name);
+                           // The registration lives as long as the caller's connection.
+                           clients_.watch(caller.bus_name);
+                           log_info("D-Bus: ", describe(caller), " registered pid ", pid);
+                           reply.returnResults();
+                       });
+    }
+
+    void UnregisterGame(sdbus::Result<>&& result, uint32_t pid) override {
+        authorize_then(
+            std::move(result), dbus_names::kActionRegisterGame, {{"pid", std::to_string(pid)}},
+            [this, pid](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
+                if (!controller_.unregister_game(pid))
+                    throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorNotRegistered},
+                                       "pid " + std::to_string(pid) + " is not a registered game");
+                log_info("D-Bus: ", describe(caller), " unregistered pid ", pid);
+                reply.returnResults();
+            });
+    }
+
+    std::string Profile() override {
+        return translating_errors([&] { return controller_.profile(); });
+    }
+    std::vector<std::string> Flags() override {
+        return translating_errors([&] { return controller_.flags(); });
+    }
+    std::string SchedulerState() override {
+        return translating_errors([&] { return controller_.scheduler_state(); });
+    }
+    std::string DetectionMethod() override {
+        return translating_errors([&] { return controller_.detection_method(); });
+    }
+    std::string Version() override { return version_; }
+
+    template <typename Body> static auto translating_errors(Body body) -> decltype(body()) {
+        try {
+            return body();
+        } catch (...) {
+            throw to_dbus_error(std::current_exception());
+        }
+    }
+
+    // Runs `action` once polkit allows the caller `action_id`, else replies with the refusal.
+    // Must be called from the method handler: the caller is read from the message in progress.
+    template <typename... Outputs, typename Action>
+    void authorize_then(sdbus::Result<Outputs...>&& result, const char* action_id,
+                        const std::map<std::string, std::string>& details, Action action) {
+        AuthorizationSubject caller;
+        try {
+            caller = AuthorizationSubject::of_call(getObject().getCurrentlyProcessedMessage());
+        } catch (const sdbus::Error& e) {
+            result.returnError(to_dbus_error({AuthorizationVerdict::Denied, e.getMessage()}));
+            return;
+        }
+        // sdbus::Result is move-only; the polkit callback must be copyable.
+        auto reply = std::make_shared<sdbus::Result<Outputs...>>(std::move(result));
+        std::string action_name{action_id};
+        polkit_.check(caller, action_name, details,
+                      [reply, caller, action_name, action](const AuthorizationResult& auth) {
+                          if (auth.verdict != AuthorizationVerdict::Allowed) {
+                              log_notice("D-Bus: refused ", action_name, " to ", describe(caller),
+                                         ": ", auth.detail);
+                              reply->returnError(to_dbus_error(auth));
+                              return;
+                          }
+                          try {
+                              action(*reply, caller);
+                          } catch (...) {
+                              reply->returnError(to_dbus_error(std::current_exception()));
+                          }
+                      });
+    }
+
+    void client_left(const std::string& owner) {
+        log_debug("D-Bus: client ", owner, " left; dropping its registrations");
+        try {
+            controller_.client_vanished(owner);
+        } catch (const std::exception& e) {
+            log_warning("D-Bus: dropping the registrations of ", owner, ": ", e.what());
+        }
+    }
+
+    Controller& controller_;
+    const std::string version_;
+    PolkitAuthority polkit_;
+    BusClientWatch clients_;
+};
+
+std::unique_ptr<sdbus::IConnection> DbusService::connect_system_bus() {
+    return sdbus::createSystemBusConnection();
+}
+
+DbusService::DbusService(sdbus::IConnection& bus, bool detach_loop_on_exit)
+    : bus_(bus), detach_loop_on_exit_(detach_loop_on_exit) {}
+
+std::unique_ptr<DbusService> DbusService::start(sdbus::IConnection& bus, sd_event* loop,
+                                                Controller& controller, std::string version) {
+    if (loop == nullptr)
+        throw std::invalid_argument("DbusService needs the daemon's sd-event loop");
+    sd_event* attached = bus.getSdEventLoop();
+    if (attached != nullptr && attached != loop)
+        throw std::invalid_argument("the bus connection is attached to another sd-event loop");
+    if (attached == nullptr)
+        bus.attachSdEventLoop(loop);
+
+    std::unique_ptr<DbusService> service(new DbusService(bus, attached == nullptr));
+    service->object_ = std::make_shared<ScxGamerObject>(bus, loop, controller, std::move(version));
+
+    std::weak_ptr<ScxGamerObject> weak = service->object_;
+    ControllerEvents events;
+    events.game_detected = [weak](const Game& game) {
+        if (auto object = weak.lock())
+            object->game_detected(game);
+    };
+    events.game_exited = [weak](const Game& game) {
+        if (auto object = weak.lock())
+            object->game_exited(game);
+    };
+    events.properties_changed = [weak](const std::vector<std::string>& names) {
+        if (auto object = weak.lock())
+            object->properties_changed(names);
+    };
+    controller.subscribe(std::move(events));
+
+    bus.requestName(sdbus::ServiceName{dbus_names::kBusName});
+    service->owns_name_ = true;
+    log_info("D-Bus: serving ", dbus_names::kBusName, " as ", std::string{bus.getUniqueName()});
+    return service;
+}
+
+DbusService::~DbusService() {
+    if (owns_name_) {
+        try {
+            bus_.releaseName(sdbus::ServiceName{dbus_names::kBusName});
+        } catch (const sdbus::Error& e) {
+            log_debug("D-Bus: releasing ", dbus_names::kBusName, ": ", e.getMessage());
+        }
+    }
+    object_.reset();
+    if (detach_loop_on_exit_) {
+        try {
+            bus_.detachSdEventLoop();
+        } catch (const sdbus::Error& e) {
+            log_debug("D-Bus: detaching from the event loop: ", e.getMessage());
+        }
+    }
+}
+
+} // namespace scx_gamer
