@@ -33,10 +33,16 @@ const char* hook_name(DetectorHook hook) {
 } // namespace
 
 Daemon::Daemon(DaemonSettings settings)
-    : settings_(std::move(settings)), profile_set_(ProfileSet::builtin()),
+    : settings_(std::move(settings)),
       profile_(settings_.profile), custom_flags_(settings_.custom_flags),
       proc_(std::make_unique<LinuxProcReader>()), started_(std::chrono::steady_clock::now()) {
     classifier_.reload_rules(settings_.rules_path); // logs and keeps no rules when invalid
+    ProfileLoad loaded = load_profiles("/");
+    for (const std::string& warning : loaded.warnings)
+        log_warning(warning);
+    if (loaded.source)
+        log_info("profiles from ", loaded.source->string());
+    profile_set_ = std::move(loaded.profiles);
     const Profile* chosen = profile_set_.find(profile_);
     if (!chosen)
         throw UnknownProfile("unknown profile '" + profile_ + "'");

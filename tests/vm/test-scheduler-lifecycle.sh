@@ -17,6 +17,17 @@ check "a second instance exits non-zero" test "$status" -ne 0
 check "and names the active scheduler" grep -q "already active: gamer" "$second_log"
 check "the first instance is still attached" state_is enabled
 
+# CPU hotplug: the kernel unloads the scheduler asking for a restart; the daemon re-attaches.
+seq_before=$(cat "$SCHED_EXT/enable_seq")
+echo 0 >/sys/devices/system/cpu/cpu1/online
+check "hotplug: the daemon re-attaches after the kernel's restart request" \
+    wait_for 20 bash -c "[ \$(cat $SCHED_EXT/enable_seq) -gt $seq_before ] && [ \$(cat $SCHED_EXT/state) = enabled ]"
+check "hotplug: the restart was logged" log_has "$DAEMON_LOG" "asked for a scheduler restart"
+echo 1 >/sys/devices/system/cpu/cpu1/online
+check "hotplug: back online, still attached" wait_for 20 bash -c \
+    "grep -c 'asked for a scheduler restart' '$DAEMON_LOG' | grep -q 2 && [ \$(cat $SCHED_EXT/state) = enabled ]"
+check "hotplug: daemon still running" kill -0 "$DAEMON_PID"
+
 stop_daemon TERM
 check "SIGTERM: exit status 0 (was $DAEMON_STATUS)" test "$DAEMON_STATUS" -eq 0
 check "SIGTERM: state back to disabled" wait_for 2 state_is disabled
