@@ -86,6 +86,8 @@ files_to_install() {
     for bin in scx_gamer scxgamerctl; do
         [ -x "$BUILD_DIR/bin/$bin" ] && printf '%s\t%s\t0755\n' "$BUILD_DIR/bin/$bin" "/usr/bin/$bin"
     done
+    [ -f "$BUILD_DIR/man/scx_gamer.8" ] &&
+        printf '%s\t%s\t0644\n' "$BUILD_DIR/man/scx_gamer.8" /usr/share/man/man8/scx_gamer.8
     [ -f "$INSTALL_REPO/dbus/org.cachyos.ScxGamer.conf" ] &&
         printf '%s\t%s\t0644\n' "$INSTALL_REPO/dbus/org.cachyos.ScxGamer.conf" \
             /usr/share/dbus-1/system.d/org.cachyos.ScxGamer.conf

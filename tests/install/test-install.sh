@@ -61,7 +61,7 @@ new_root() {
         "$root"/usr/share/dbus-1/system-services "$root"/usr/share/polkit-1/actions "$root"/var/lib \
         "$root"/etc/xdg/autostart "$root"/usr/share/bash-completion/completions \
         "$root"/usr/share/zsh/site-functions "$root"/usr/share/fish/vendor_completions.d \
-        "$root"/usr/share/man/man1
+        "$root"/usr/share/man/man1 "$root"/usr/share/man/man8
     printf '%s' "$STOCK_DEFAULT_SCX" >"$root/etc/default/scx"
     printf '# set by the Kernel Manager\ndefault_sched = "scx_lavd"   # boot\ndefault_mode = "Gaming"\n\n[scheds.scx_lavd]\ngaming_mode = ["--performance", "--pinned-slice-us", "500"]' \
         >"$root/etc/scx_loader.toml"
@@ -108,9 +108,17 @@ contains "invalid --scx-flags are refused by the flag table" "$output" "--slice-
 same "refused runs changed nothing" "$before" "$(snapshot "$root")"
 
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    # The checkout itself may not be readable by nobody (a clone in a 0700 temp directory):
+    # run world-readable copies of the scripts.
+    public=$(mktemp -d /tmp/scx_gamer-install-public.XXXXXX)
+    chmod 0755 "$public"
+    mkdir -p "$public/scripts"
+    cp -a "$REPO/INSTALL.sh" "$REPO/UNINSTALL.sh" "$public/"
+    cp -a "$REPO/scripts/lib" "$public/scripts/"
+    chmod -R a+rX "$public"
     for script in INSTALL.sh UNINSTALL.sh; do
         output=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-            "$REPO/$script" --build-dir "$BUILD_DIR" --yes 2>&1)
+            "$public/$script" --build-dir "$BUILD_DIR" --yes 2>&1)
         status=$?
         if [ $status -ne 0 ] && grep -q "must be run as root" <<<"$output"; then
             ok "$script as a non-root user on / is refused with a clear message"
@@ -118,6 +126,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
             not_ok "$script as a non-root user on / is refused with a clear message" "$output"
         fi
     done
+    rm -rf "$public"
 else
     skip "non-root on / is refused" "needs root and setpriv"
 fi

@@ -391,8 +391,21 @@ def parse_json_lines(text):
 
 
 def sleeper():
-    """A harmless long-running process to register as a game; the caller kills it."""
-    return subprocess.Popen(["sleep", "600"])
+    """A harmless long-running process to register as a game; the caller kills it.
+
+    Popen returns once exec has closed the child's close-on-exec fds, which the kernel does
+    before it renames the task: wait until /proc shows "sleep" so the name is settled."""
+    process = subprocess.Popen(["sleep", "600"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{process.pid}/comm") as comm:
+                if comm.read().strip() == "sleep":
+                    break
+        except OSError:
+            pass
+        time.sleep(0.005)
+    return process
 
 
 def end(process):
