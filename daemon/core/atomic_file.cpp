@@ -1,5 +1,7 @@
 #include "core/atomic_file.h"
 
+#include "core/unique_fd.h"
+
 #include "core/error.h"
 
 #include <fcntl.h>
@@ -18,29 +20,6 @@ namespace fs = std::filesystem;
 [[noreturn]] void throw_errno(const std::string& what, const fs::path& path, int error) {
     throw Error(what + " " + path.string() + ": " + std::strerror(error));
 }
-
-// Closes the descriptor it owns; close errors that matter are checked explicitly by the caller.
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-    // Closes now and reports the error: on some file systems (NFS) close is where a failed
-    // write-back shows up.
-    int close_checked() {
-        int rc = ::close(fd_);
-        fd_ = -1;
-        return rc == 0 ? 0 : errno;
-    }
-
-  private:
-    int fd_;
-};
 
 fs::path directory_of(const fs::path& path) {
     return path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -81,7 +60,7 @@ void write_all(int fd, std::string_view content, const fs::path& path) {
 }
 
 void fsync_directory(const fs::path& directory) {
-    FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0)
         throw_errno("cannot open directory", directory, errno);
     // Some file systems cannot fsync a directory (EINVAL); the rename is then as durable as the
@@ -96,7 +75,7 @@ fs::path write_temp_file(const fs::path& target, std::string_view content,
                          const FileIdentity& identity) {
     std::string pattern =
         (directory_of(target) / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    FileDescriptor fd(::mkostemp(pattern.data(), O_CLOEXEC));
+    UniqueFd fd(::mkostemp(pattern.data(), O_CLOEXEC));
     if (fd.get() < 0)
         throw_errno("cannot create a temporary file for", target, errno);
     const fs::path temp = pattern;
@@ -203,7 +182,7 @@ UndoRecord apply_one(const FileChange& change) {
 } // namespace
 
 std::optional<std::string> read_config_file(const fs::path& path) {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT)
             return std::nullopt;

@@ -1,5 +1,7 @@
 #include "core/file_read.h"
 
+#include "core/unique_fd.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,21 +11,6 @@
 namespace scx_gamer {
 namespace {
 
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
 constexpr std::size_t kSysfsLineMax = 4096;
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
@@ -32,7 +19,7 @@ constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 std::optional<std::string> read_file_prefix(const std::filesystem::path& path,
                                             std::size_t max_bytes) {
     // O_NONBLOCK: a FIFO planted where a /proc or /sys file should be must not hang the daemon.
-    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (fd.get() < 0)
         return std::nullopt;
 

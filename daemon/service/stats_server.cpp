@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/scx_stats_protocol.h"
+#include "core/unique_fd.h"
 
 #include <cerrno>
 #include <csignal>
@@ -18,25 +19,6 @@
 namespace scx_gamer {
 
 namespace {
-
-class UniqueFd {
-public:
-    explicit UniqueFd(int fd = -1) : fd_(fd) {}
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    ~UniqueFd() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 sockaddr_un socket_address(const std::filesystem::path& path) {
     sockaddr_un addr{};
@@ -99,16 +81,15 @@ StatsServer::StatsServer(EventLoop& loop, std::filesystem::path path,
     struct stat st{};
     if (::stat(path_.c_str(), &st) == 0)
         socket_inode_ = st.st_ino;
-    listen_fd_ = fd.release();
-    listening_ = loop_.watch_readable(listen_fd_, [this] { accept_clients(); });
+    listen_fd_ = std::move(fd);
+    listening_ = loop_.watch_readable(listen_fd_.get(), [this] { accept_clients(); });
 }
 
 StatsServer::~StatsServer() {
     listening_ = {};
     connections_.clear();
     closed_.clear();
-    if (listen_fd_ >= 0)
-        ::close(listen_fd_);
+    listen_fd_ = UniqueFd();
     struct stat st{};
     if (::stat(path_.c_str(), &st) == 0 && st.st_ino == socket_inode_)
         ::unlink(path_.c_str());
@@ -117,7 +98,7 @@ StatsServer::~StatsServer() {
 void StatsServer::accept_clients() {
     closed_.clear();
     for (;;) {
-        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        const int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             return; // EAGAIN: all accepted (or a transient error; the next event retries)
         auto connection = std::make_unique<Connection>();

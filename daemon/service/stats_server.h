@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/stats_fields.h"
+#include "core/unique_fd.h"
 #include "event_loop.h"
 
 #include <filesystem>
@@ -38,7 +39,7 @@ private:
     EventLoop& loop_;
     std::filesystem::path path_;
     std::function<StatsMap()> stats_;
-    int listen_fd_ = -1;
+    UniqueFd listen_fd_;
     ino_t socket_inode_ = 0; // unlink on exit only if the file is still ours
     std::map<int, std::unique_ptr<Connection>> connections_;
     std::vector<std::unique_ptr<Connection>> closed_; // freed on the next event
