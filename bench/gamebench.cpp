@@ -1,0 +1,626 @@
+// gamebench — a synthetic game that measures how well the CPU scheduler serves it.
+//
+// Four threads, each modelled on a part of a real game, all timed with CLOCK_MONOTONIC:
+//   gb-render  wakes at every vsync (default 120 Hz) and does a fixed amount of CPU work (default
+//              30 % of the frame budget, converted from time to work units by a calibration run
+//              at start-up). A frame not finished by the next vsync is a deadline miss; the next
+//              frame then starts at the first vsync after it finished (vsync'd presentation).
+//   gb-device  a stand-in for an input device: every 1 ms it stamps the time and writes an eventfd.
+//              It runs SCHED_FIFO (if allowed), outside the scheduler under test (sched_ext only
+//              schedules SCHED_OTHER/BATCH/IDLE tasks): like a real device's interrupt, its events
+//              arrive on time whichever scheduler runs, so only the input thread's wait is
+//              measured.
+//   gb-input   blocks on that eventfd; input latency = device write -> input thread running.
+//              It then does a little work per wake-up (event processing).
+//   gb-audio   wakes every 5.333 ms (256 frames at 48 kHz) and does short work; a period whose work
+//              ends after the next period began is an overrun (an audible glitch in a real game).
+// Per-thread wake-up latency (timer expiry -> thread running) is recorded for the timer threads.
+//
+// Started with SteamAppId set, scx_gamer detects it as a game. Results: a one-screen summary on
+// stdout and, with --json, the full record (schema in docs/benchmarks.md, "gamebench JSON").
+// Memory is bounded: fixed-size histograms, no allocation after the threads start.
+#include "common/histogram.h"
+#include "common/work.h"
+
+#include <nlohmann/json.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace {
+
+using bench::Histogram;
+using bench::now_ns;
+using bench::sleep_until_ns;
+using bench::spin_units;
+using json = nlohmann::json;
+
+constexpr const char* kSchema = "scx_gamer.gamebench/1";
+
+struct Options {
+    double duration_s = 10;
+    double warmup_s = 2;
+    double fps = 120;
+    double work_pct = 30;
+    double input_hz = 1000;
+    double input_work_us = 20;
+    double audio_period_us = 5333.333;
+    double audio_work_us = 250;
+    double units_per_us = 0; // 0: calibrate at start-up
+    std::string json_path;
+    std::string ready_file;
+    bool device_rt = true;
+    bool calibrate_only = false;
+    double idle_s = -1; // --idle: exist for this long, measure nothing
+    bool quiet = false;
+};
+
+void usage(FILE* out) {
+    std::fprintf(out, R"(Usage: gamebench [OPTIONS]
+
+A synthetic game (render, input, input-device and audio threads) that measures its own scheduling
+latency: input latency, frame times and deadline misses, audio overruns, wake-up latency.
+Start it with SteamAppId set to have scx_gamer detect it as a game.
+
+Options:
+  --duration SECS        measured time (default 10)
+  --warmup SECS          run this long before measuring (default 2)
+  --fps N                render rate / vsync frequency (default 120)
+  --work-pct P           render CPU work per frame, %% of the frame budget (default 30)
+  --input-hz N           input device event rate (default 1000)
+  --input-work-us US     CPU work per input wake-up (default 20)
+  --audio-period-us US   audio period (default 5333.333: 256 frames at 48 kHz)
+  --audio-work-us US     CPU work per audio period (default 250)
+  --device-policy P      fifo (default: the device thread runs SCHED_FIFO 50, like an interrupt,
+                         untouched by the scheduler under test) or other (SCHED_OTHER, a plain
+                         thread of the game; falls back to this when fifo is not permitted)
+  --units-per-us X       use this CPU speed instead of calibrating (the calibration still runs
+                         once and is reported as a check)
+  --calibrate-only       calibrate, print the calibration as JSON, exit
+  --idle SECS            do nothing but exist for SECS, then exit 0 (a cheap game process for
+                         detection-latency tests: no calibration, no threads)
+  --ready-file FILE      write the calibration there (JSON) once calibrated, before the threads
+                         start: a runner waits for it before it starts the background load
+  --json FILE            write the full results as JSON to FILE ("-": stdout, summary to stderr)
+  --quiet                no human summary
+  -h, --help             this help
+
+Exit status: 0 on success, 1 on a runtime error, 2 on bad options.
+)");
+}
+
+[[noreturn]] void bad_option(const std::string& msg) {
+    std::fprintf(stderr, "gamebench: %s (see --help)\n", msg.c_str());
+    std::exit(2);
+}
+
+double parse_double(const char* name, const char* value, double lo, double hi) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(value, &end);
+    if (errno || end == value || *end != '\0' || !std::isfinite(v) || v < lo || v > hi)
+        bad_option(std::string(name) + ": '" + value + "' is not a number in [" +
+                   std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+}
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        std::string val;
+        bool has_inline = false;
+        if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+            val = a.substr(eq + 1);
+            a = a.substr(0, eq);
+            has_inline = true;
+        }
+        auto next = [&]() -> const char* {
+            if (has_inline)
+                return val.c_str();
+            if (i + 1 >= argc)
+                bad_option(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "-h" || a == "--help") {
+            usage(stdout);
+            std::exit(0);
+        } else if (a == "--duration") {
+            o.duration_s = parse_double("--duration", next(), 0.1, 86400);
+        } else if (a == "--warmup") {
+            o.warmup_s = parse_double("--warmup", next(), 0, 3600);
+        } else if (a == "--fps") {
+            o.fps = parse_double("--fps", next(), 1, 1000);
+        } else if (a == "--work-pct") {
+            o.work_pct = parse_double("--work-pct", next(), 0, 100);
+        } else if (a == "--input-hz") {
+            o.input_hz = parse_double("--input-hz", next(), 1, 10000);
+        } else if (a == "--input-work-us") {
+            o.input_work_us = parse_double("--input-work-us", next(), 0, 100000);
+        } else if (a == "--audio-period-us") {
+            o.audio_period_us = parse_double("--audio-period-us", next(), 100, 1e6);
+        } else if (a == "--audio-work-us") {
+            o.audio_work_us = parse_double("--audio-work-us", next(), 0, 1e6);
+        } else if (a == "--units-per-us") {
+            o.units_per_us = parse_double("--units-per-us", next(), 1e-3, 1e9);
+        } else if (a == "--device-policy") {
+            const std::string v = next();
+            if (v != "fifo" && v != "other")
+                bad_option("--device-policy: '" + v + "' is neither fifo nor other");
+            o.device_rt = v == "fifo";
+        } else if (a == "--idle") {
+            o.idle_s = parse_double("--idle", next(), 0, 86400);
+        } else if (a == "--json") {
+            o.json_path = next();
+        } else if (a == "--ready-file") {
+            o.ready_file = next();
+        } else if (a == "--calibrate-only" && !has_inline) {
+            o.calibrate_only = true;
+        } else if (a == "--quiet" && !has_inline) {
+            o.quiet = true;
+        } else {
+            bad_option("unknown option '" + std::string(argv[i]) + "'");
+        }
+    }
+    if (o.audio_work_us >= o.audio_period_us)
+        bad_option("--audio-work-us must be shorter than --audio-period-us");
+    return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct ThreadUsage {
+    double cpu_s = 0;
+    long nvcsw = 0;  // voluntary context switches (sleeps)
+    long nivcsw = 0; // involuntary ones (preempted)
+};
+
+ThreadUsage thread_usage() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    ThreadUsage u;
+    u.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+              static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    u.nvcsw = ru.ru_nvcsw;
+    u.nivcsw = ru.ru_nivcsw;
+    return u;
+}
+
+constexpr uint64_t kEndMarker = 1ull << 40; // eventfd value that tells gb-input to stop
+constexpr unsigned kRing = 4096; // device -> input timestamps; 4 s at 1 kHz before events are lost
+
+struct Shared {
+    uint64_t t0 = 0;            // first tick of every periodic thread
+    uint64_t measure_start = 0; // t0 + warmup
+    uint64_t measure_end = 0;   // measure_start + duration
+    int efd = -1;
+    // Device write times by sequence number. The eventfd write/read orders them in practice; the
+    // atomics make that ordering explicit to the compiler (and to ThreadSanitizer).
+    std::array<std::atomic<uint64_t>, kRing> ring{};
+
+    bool in_window(uint64_t t) const { return t >= measure_start && t < measure_end; }
+};
+
+struct RenderStats {
+    Histogram wake, frame_time, frame_interval, work;
+    uint64_t frames = 0, deadline_misses = 0, missed_vsyncs = 0, vsyncs = 0;
+    ThreadUsage usage;
+};
+
+struct AudioStats {
+    Histogram wake, completion;
+    uint64_t periods = 0, overruns = 0, skipped_periods = 0;
+    ThreadUsage usage;
+};
+
+struct DeviceStats {
+    std::string policy = "SCHED_OTHER";
+    Histogram wake;
+    uint64_t events = 0, skipped_ticks = 0;
+    ThreadUsage usage;
+};
+
+struct InputStats {
+    Histogram latency;
+    uint64_t events = 0, wakeups = 0, lost = 0;
+    ThreadUsage usage;
+};
+
+void name_thread(const char* name) {
+    pthread_setname_np(pthread_self(), name);
+}
+
+// The first vsync index whose time is at or after t.
+uint64_t first_tick_at_or_after(uint64_t t0, uint64_t period, uint64_t t) {
+    if (t <= t0)
+        return 0;
+    return (t - t0 + period - 1) / period;
+}
+
+void render_thread(const Shared& sh, uint64_t period, uint64_t units, RenderStats& st) {
+    name_thread("gb-render");
+    uint64_t sink = 0x9e3779b97f4a7c15ull, prev_done = 0;
+    uint64_t k = 1;
+    for (;;) {
+        const uint64_t target = sh.t0 + k * period;
+        if (target >= sh.measure_end)
+            break;
+        sleep_until_ns(target);
+        const uint64_t wake = now_ns();
+        sink = spin_units(units, sink);
+        const uint64_t done = now_ns();
+        const uint64_t deadline = target + period;
+        uint64_t next = k + 1;
+        if (done > deadline)
+            next = first_tick_at_or_after(sh.t0, period, done);
+        if (sh.in_window(target)) {
+            st.frames++;
+            st.wake.record(wake - target);
+            st.work.record(done - wake);
+            st.frame_time.record(done - target);
+            if (prev_done)
+                st.frame_interval.record(done - prev_done);
+            if (done > deadline)
+                st.deadline_misses++;
+            st.missed_vsyncs += next - (k + 1);
+        }
+        prev_done = sh.in_window(target) ? done : 0;
+        k = next;
+    }
+    st.vsyncs = (sh.measure_end - sh.measure_start) / period;
+    st.usage = thread_usage();
+    asm volatile("" : : "r"(sink));
+}
+
+void audio_thread(const Shared& sh, uint64_t period, uint64_t units, AudioStats& st) {
+    name_thread("gb-audio");
+    uint64_t sink = 0x243f6a8885a308d3ull;
+    uint64_t k = 1;
+    for (;;) {
+        const uint64_t target = sh.t0 + k * period;
+        if (target >= sh.measure_end)
+            break;
+        sleep_until_ns(target);
+        const uint64_t wake = now_ns();
+        sink = spin_units(units, sink);
+        const uint64_t done = now_ns();
+        uint64_t next = k + 1;
+        // More than a whole period behind: the periods in between are lost (counted), resync.
+        if (done > sh.t0 + (k + 2) * period)
+            next = first_tick_at_or_after(sh.t0, period, done);
+        if (sh.in_window(target)) {
+            st.periods++;
+            st.wake.record(wake - target);
+            st.completion.record(done - target);
+            if (done > target + period)
+                st.overruns++;
+            st.skipped_periods += next - (k + 1);
+        }
+        k = next;
+    }
+    st.usage = thread_usage();
+    asm volatile("" : : "r"(sink));
+}
+
+void device_thread(Shared& sh, uint64_t period, bool rt, DeviceStats& st) {
+    name_thread("gb-device");
+    if (rt) {
+        const sched_param sp{.sched_priority = 50};
+        const int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+        st.policy =
+            err == 0 ? "SCHED_FIFO 50"
+                     : std::string("SCHED_OTHER (SCHED_FIFO refused: ") + std::strerror(err) + ")";
+    }
+    uint64_t seq = 0, k = 1;
+    for (;;) {
+        const uint64_t target = sh.t0 + k * period;
+        if (target >= sh.measure_end)
+            break;
+        sleep_until_ns(target);
+        const uint64_t wake = now_ns();
+        if (sh.in_window(target))
+            st.wake.record(wake - target);
+        // A real device does not queue up the ticks it missed: skip to the current one.
+        uint64_t next = k + 1;
+        if (wake >= sh.t0 + next * period) {
+            next = first_tick_at_or_after(sh.t0, period, wake + 1);
+            if (sh.in_window(target))
+                st.skipped_ticks += next - (k + 1);
+        }
+        const uint64_t t_write = now_ns();
+        sh.ring[seq % kRing].store(t_write, std::memory_order_release);
+        seq++;
+        // The eventfd write orders the ring store before the input thread's read of it.
+        const uint64_t one = 1;
+        if (write(sh.efd, &one, sizeof one) != sizeof one) {
+            std::perror("gamebench: eventfd write");
+            std::abort();
+        }
+        if (sh.in_window(t_write))
+            st.events++;
+        k = next;
+    }
+    // The end marker: a count no run of events can reach, added to whatever is still pending.
+    [[maybe_unused]] auto r = write(sh.efd, &kEndMarker, sizeof kEndMarker);
+    st.usage = thread_usage();
+}
+
+void input_thread(Shared& sh, uint64_t units, InputStats& st) {
+    name_thread("gb-input");
+    uint64_t sink = 0x13198a2e03707344ull, seq = 0;
+    for (;;) {
+        uint64_t n = 0;
+        const ssize_t r = read(sh.efd, &n, sizeof n);
+        const uint64_t now = now_ns();
+        if (r != sizeof n) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            std::perror("gamebench: eventfd read");
+            std::abort();
+        }
+        const bool done = n >= kEndMarker;
+        if (done)
+            n -= kEndMarker;
+        if (n > kRing) { // more than the ring holds arrived in one go: the oldest are lost
+            st.lost += n - kRing;
+            seq += n - kRing;
+            n = kRing;
+        }
+        bool any = false;
+        for (uint64_t i = 0; i < n; i++, seq++) {
+            const uint64_t t_write = sh.ring[seq % kRing].load(std::memory_order_acquire);
+            if (sh.in_window(t_write)) {
+                st.events++;
+                st.latency.record(now - t_write);
+                any = true;
+            }
+        }
+        if (any)
+            st.wakeups++;
+        if (done)
+            break;
+        sink = spin_units(units, sink);
+    }
+    st.usage = thread_usage();
+    asm volatile("" : : "r"(sink));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+double us(uint64_t ns) {
+    return std::round(static_cast<double>(ns) / 10.0) / 100.0;
+} // 0.01 us
+
+json dist_json(const Histogram& h) {
+    json hist = json::array();
+    for (const auto& [upper, n] : h.buckets())
+        hist.push_back({us(upper), n});
+    return {{"count", h.count()},
+            {"min", us(h.min())},
+            {"mean", std::round(h.mean() / 10.0) / 100.0},
+            {"p50", us(h.quantile(0.50))},
+            {"p90", us(h.quantile(0.90))},
+            {"p99", us(h.quantile(0.99))},
+            {"p99_9", us(h.quantile(0.999))},
+            {"max", us(h.max())},
+            {"hist", hist}};
+}
+
+json usage_json(const ThreadUsage& u) {
+    return {{"cpu_s", std::round(u.cpu_s * 1e4) / 1e4}, {"nvcsw", u.nvcsw}, {"nivcsw", u.nivcsw}};
+}
+
+json calibration_json(const bench::Calibration& c) {
+    return {{"units_per_us", c.units_per_us},
+            {"min_units_per_us", c.min_units_per_us},
+            {"max_units_per_us", c.max_units_per_us},
+            {"spread_pct", c.spread_pct},
+            {"trials", c.trials},
+            {"trial_units", c.trial_units},
+            {"trial_us", c.trial_us},
+            {"total_ms", c.total_ms}};
+}
+
+double pct(uint64_t part, uint64_t whole) {
+    return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+void print_dist(FILE* out, const char* name, const Histogram& h, double scale, const char* unit) {
+    auto v = [&](uint64_t ns) { return static_cast<double>(ns) / scale; };
+    std::fprintf(out, "  %-22s %8.3f %8.3f %8.3f %8.3f %9.3f  %s  (n=%" PRIu64 ")\n", name,
+                 v(h.quantile(0.5)), v(h.quantile(0.9)), v(h.quantile(0.99)), v(h.quantile(0.999)),
+                 v(h.max()), unit, h.count());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const Options o = parse_args(argc, argv);
+    if (o.idle_s >= 0) {
+        sleep_until_ns(now_ns() + static_cast<uint64_t>(o.idle_s * 1e9));
+        return 0;
+    }
+
+    // Calibrate before any other thread exists and before the runner starts the background load.
+    const bench::Calibration cal = bench::calibrate();
+    if (o.calibrate_only) {
+        std::printf("%s\n", calibration_json(cal).dump().c_str());
+        return 0;
+    }
+    const double units_per_us = o.units_per_us > 0 ? o.units_per_us : cal.units_per_us;
+    const uint64_t frame_period = static_cast<uint64_t>(std::llround(1e9 / o.fps));
+    const uint64_t audio_period = static_cast<uint64_t>(std::llround(o.audio_period_us * 1e3));
+    const uint64_t input_period = static_cast<uint64_t>(std::llround(1e9 / o.input_hz));
+    const double frame_work_us = static_cast<double>(frame_period) / 1e3 * o.work_pct / 100.0;
+    const uint64_t frame_units = static_cast<uint64_t>(std::llround(frame_work_us * units_per_us));
+    const uint64_t audio_units =
+        static_cast<uint64_t>(std::llround(o.audio_work_us * units_per_us));
+    const uint64_t input_units =
+        static_cast<uint64_t>(std::llround(o.input_work_us * units_per_us));
+
+    json calib = calibration_json(cal);
+    calib["used_units_per_us"] = units_per_us;
+    calib["source"] = o.units_per_us > 0 ? "given" : "measured";
+    calib["frame_units"] = frame_units;
+    calib["frame_work_us"] = frame_work_us;
+    if (!o.ready_file.empty()) {
+        const std::string tmp = o.ready_file + ".tmp";
+        std::ofstream(tmp) << calib.dump() << "\n";
+        if (std::rename(tmp.c_str(), o.ready_file.c_str()) != 0) {
+            std::perror("gamebench: --ready-file");
+            return 1;
+        }
+    }
+
+    auto sh = std::make_unique<Shared>();
+    sh->efd = eventfd(0, EFD_CLOEXEC);
+    if (sh->efd < 0) {
+        std::perror("gamebench: eventfd");
+        return 1;
+    }
+    sh->t0 = now_ns() + 20'000'000; // 20 ms: every thread is up before the first tick
+    sh->measure_start = sh->t0 + static_cast<uint64_t>(o.warmup_s * 1e9);
+    sh->measure_end = sh->measure_start + static_cast<uint64_t>(o.duration_s * 1e9);
+
+    auto render = std::make_unique<RenderStats>();
+    auto audio = std::make_unique<AudioStats>();
+    auto device = std::make_unique<DeviceStats>();
+    auto input = std::make_unique<InputStats>();
+    const rusage ru0 = [] {
+        rusage r{};
+        getrusage(RUSAGE_SELF, &r);
+        return r;
+    }();
+    const uint64_t wall0 = now_ns();
+    {
+        std::jthread ti(input_thread, std::ref(*sh), input_units, std::ref(*input));
+        std::jthread td(device_thread, std::ref(*sh), input_period, o.device_rt, std::ref(*device));
+        std::jthread ta(audio_thread, std::cref(*sh), audio_period, audio_units, std::ref(*audio));
+        std::jthread tr(render_thread, std::cref(*sh), frame_period, frame_units,
+                        std::ref(*render));
+    }
+    const double wall_s = static_cast<double>(now_ns() - wall0) / 1e9;
+    rusage ru1{};
+    getrusage(RUSAGE_SELF, &ru1);
+    close(sh->efd);
+
+    const double window_s = o.duration_s;
+    json j;
+    j["schema"] = kSchema;
+    j["config"] = {{"duration_s", o.duration_s},
+                   {"warmup_s", o.warmup_s},
+                   {"fps", o.fps},
+                   {"work_pct", o.work_pct},
+                   {"frame_period_us", frame_period / 1e3},
+                   {"input_hz", o.input_hz},
+                   {"input_work_us", o.input_work_us},
+                   {"audio_period_us", audio_period / 1e3},
+                   {"audio_work_us", o.audio_work_us},
+                   {"device_policy", device->policy},
+                   {"pid", getpid()},
+                   {"steam_app_id", std::getenv("SteamAppId") ? std::getenv("SteamAppId") : ""}};
+    j["calibration"] = calib;
+    j["wall_s"] = wall_s;
+    j["input"] = {{"latency_us", dist_json(input->latency)},
+                  {"events_sent", device->events},
+                  {"events_received", input->events},
+                  {"wakeups", input->wakeups},
+                  {"events_per_wakeup",
+                   input->wakeups ? static_cast<double>(input->events) / input->wakeups : 0.0},
+                  {"lost", input->lost},
+                  {"device_policy", device->policy},
+                  {"device_skipped_ticks", device->skipped_ticks}};
+    j["frames"] = {{"frames", render->frames},
+                   {"vsyncs", render->vsyncs},
+                   {"fps_achieved", render->frames / window_s},
+                   {"deadline_misses", render->deadline_misses},
+                   {"deadline_miss_pct", pct(render->deadline_misses, render->frames)},
+                   {"missed_vsyncs", render->missed_vsyncs},
+                   {"frame_time_us", dist_json(render->frame_time)},
+                   {"frame_interval_us", dist_json(render->frame_interval)},
+                   {"work_us", dist_json(render->work)}};
+    j["audio"] = {{"periods", audio->periods},
+                  {"overruns", audio->overruns},
+                  {"overrun_pct", pct(audio->overruns, audio->periods)},
+                  {"skipped_periods", audio->skipped_periods},
+                  {"completion_us", dist_json(audio->completion)}};
+    j["wakeup_latency_us"] = {{"render", dist_json(render->wake)},
+                              {"audio", dist_json(audio->wake)},
+                              {"device", dist_json(device->wake)},
+                              {"input", dist_json(input->latency)}};
+    j["threads"] = {{"render", usage_json(render->usage)},
+                    {"audio", usage_json(audio->usage)},
+                    {"device", usage_json(device->usage)},
+                    {"input", usage_json(input->usage)}};
+    j["process"] = {{"cpu_s", (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+                                  (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+                                  ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+                                   (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) /
+                                      1e6},
+                    {"nivcsw", ru1.ru_nivcsw - ru0.ru_nivcsw}};
+
+    FILE* human = stdout;
+    if (o.json_path == "-") {
+        std::printf("%s\n", j.dump().c_str());
+        human = stderr;
+    } else if (!o.json_path.empty()) {
+        std::ofstream f(o.json_path);
+        f << j.dump() << "\n";
+        if (!f) {
+            std::fprintf(stderr, "gamebench: cannot write %s\n", o.json_path.c_str());
+            return 1;
+        }
+    }
+    if (!o.quiet) {
+        std::fprintf(human,
+                     "gamebench: %.0f fps, %.0f%% work (%.0f us = %" PRIu64
+                     " units at %.2f units/us, %s; calibration spread %.1f%%), %.1f s measured\n",
+                     o.fps, o.work_pct, frame_work_us, frame_units, units_per_us,
+                     o.units_per_us > 0 ? "given" : "measured", cal.spread_pct, o.duration_s);
+        std::fprintf(human, "  %-22s %8s %8s %8s %8s %9s\n", "", "p50", "p90", "p99", "p99.9",
+                     "max");
+        print_dist(human, "input latency", input->latency, 1e6, "ms");
+        print_dist(human, "frame time", render->frame_time, 1e6, "ms");
+        print_dist(human, "frame interval", render->frame_interval, 1e6, "ms");
+        print_dist(human, "render work", render->work, 1e6, "ms");
+        print_dist(human, "audio completion", audio->completion, 1e6, "ms");
+        print_dist(human, "wake: render", render->wake, 1e6, "ms");
+        print_dist(human, "wake: audio", audio->wake, 1e6, "ms");
+        print_dist(human, "wake: device", device->wake, 1e6, "ms");
+        std::fprintf(human,
+                     "  frames %" PRIu64 " (%.1f fps), deadline misses %" PRIu64
+                     " (%.2f%%), missed vsyncs %" PRIu64 "\n",
+                     render->frames, render->frames / window_s, render->deadline_misses,
+                     pct(render->deadline_misses, render->frames), render->missed_vsyncs);
+        std::fprintf(human,
+                     "  audio periods %" PRIu64 ", overruns %" PRIu64 " (%.2f%%), skipped %" PRIu64
+                     "\n",
+                     audio->periods, audio->overruns, pct(audio->overruns, audio->periods),
+                     audio->skipped_periods);
+        std::fprintf(human,
+                     "  input events %" PRIu64 "/%" PRIu64 " (%.2f per wake-up), lost %" PRIu64
+                     ", device skipped ticks %" PRIu64 " (device %s)\n",
+                     input->events, device->events,
+                     input->wakeups ? static_cast<double>(input->events) / input->wakeups : 0.0,
+                     input->lost, device->skipped_ticks, device->policy.c_str());
+    }
+    return 0;
+}
