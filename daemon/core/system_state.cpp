@@ -1,16 +1,13 @@
 #include "system_state.h"
 
-#include <fstream>
+#include "file_read.h"
+
 #include <sstream>
 
 namespace scx_gamer {
 
 std::optional<std::string> SystemState::read_line(const std::filesystem::path& relative) const {
-    std::ifstream in(root_ / relative);
-    std::string line;
-    if (!in || !std::getline(in, line))
-        return std::nullopt;
-    return line;
+    return read_sysfs_line(root_ / relative);
 }
 
 bool SystemState::has_sched_ext() const {
