@@ -56,6 +56,7 @@
 
 /* Values user space rewrites while the scheduler runs: read them once, where they are used. */
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 /* a < b on clocks that may wrap (vtime is compared by difference, never by value). */
 static __always_inline bool time_before(u64 a, u64 b)

@@ -146,7 +146,11 @@ struct {
 	__type(value, struct cpu_ctx);
 } cpu_ctxs SEC(".maps");
 
-/* The idle-kick timer, armed in gamer_init(). */
+/*
+ * The idle-kick timer, armed in gamer_init(). It only runs while work waits in the shared DSQs:
+ * on an idle machine it stops (wakeup_timer_stopped) rather than wake a CPU every millisecond
+ * for nothing, and the next insertion into a shared DSQ starts it again.
+ */
 struct wakeup_timer {
 	struct bpf_timer timer;
 };
@@ -157,6 +161,9 @@ struct {
 	__type(key, u32);
 	__type(value, struct wakeup_timer);
 } wakeup_timer SEC(".maps");
+
+/* 1 while the wakeup timer is stopped because its last tick found the shared DSQs empty. */
+static u32 wakeup_timer_stopped;
 
 /* Highest vtime of any task that started running: the system's virtual clock. */
 static u64 vtime_now;
@@ -324,6 +331,40 @@ s32 GAMER_OP(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fla
 	return cpu;
 }
 
+static struct bpf_timer *lookup_wakeup_timer(void)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_elem(&wakeup_timer, &zero);
+}
+
+/* The wakeup timer's next period: the tunable in force now, clamped; a long one when paused. */
+static u64 wakeup_timer_period(void)
+{
+	u64 period = READ_ONCE(tunables.wakeup_timer_ns);
+
+	if (!period)
+		return WAKEUP_TIMER_PAUSED_NS;
+	return period < WAKEUP_TIMER_MIN_NS ? WAKEUP_TIMER_MIN_NS : period;
+}
+
+/*
+ * Work was just queued: restart the wakeup timer if it stopped. An insertion racing with the
+ * timer's decision to stop can miss it; the timer is a safety net behind the kicks every
+ * insertion makes, and the next insertion restarts it.
+ */
+static void resume_wakeup_timer(void)
+{
+	struct bpf_timer *timer;
+
+	if (!READ_ONCE(wakeup_timer_stopped) ||
+	    !__sync_bool_compare_and_swap(&wakeup_timer_stopped, 1, 0))
+		return;
+	timer = lookup_wakeup_timer();
+	if (timer)
+		bpf_timer_start(timer, wakeup_timer_period(), 0);
+}
+
 /*
  * Wakes an idle CPU that can take p from its DSQ, so it comes looking for work; false when
  * none is idle. A pinned task can only be taken by the CPU it is on.
@@ -419,6 +460,7 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 		stat_inc(GAMER_STAT_BG_ENQUEUED);
 		kick_idle_cpu(p, pinned);
 	}
+	resume_wakeup_timer();
 }
 
 /*
@@ -580,6 +622,20 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	tctx->vtime += scale_by_weight_inverse(p, ran);
 }
 
+/*
+ * A real-time or deadline task (a game's input or audio device thread, an IRQ thread) took this
+ * CPU. The task it preempted sits at the head of the local DSQ and would run first once the CPU
+ * comes back, ahead of any game thread woken meanwhile: the RT writer of an input device wakes the
+ * game's input thread and sleeps, and the CPU would go back to a CPU hog for the rest of its
+ * slice. Sending the local DSQ back through ops.enqueue() puts those tasks in the shared queues,
+ * where a game thread goes first and another CPU can take them.
+ */
+void GAMER_OP(gamer_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
+{
+	scx_bpf_reenqueue_local();
+	stat_inc(GAMER_STAT_CPU_RELEASES);
+}
+
 void GAMER_OP(gamer_enable, struct task_struct *p)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -606,9 +662,14 @@ s32 GAMER_OP_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_init_t
  * already; this catches what that misses: a kick that raced with the CPU going idle, or a task
  * whose affinity excludes the CPUs that were kicked.
  */
+static s32 shared_queued(void)
+{
+	return scx_bpf_dsq_nr_queued(GAME_DSQ) + scx_bpf_dsq_nr_queued(BG_DSQ);
+}
+
 static void kick_idle_cpus_for_queued_work(void)
 {
-	s32 queued = scx_bpf_dsq_nr_queued(GAME_DSQ) + scx_bpf_dsq_nr_queued(BG_DSQ);
+	s32 queued = shared_queued();
 	const struct cpumask *idle;
 	struct bpf_iter_num it;
 	int *cpu;
@@ -629,27 +690,23 @@ static void kick_idle_cpus_for_queued_work(void)
 	scx_bpf_put_idle_cpumask(idle);
 }
 
-/* Re-arms itself with the period in force now, so profile changes apply from the next tick. */
+/*
+ * Re-arms itself with the period in force now, so profile changes apply from the next tick;
+ * stops when nothing waits (see wakeup_timer_stopped).
+ */
 static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
 {
-	u64 period = READ_ONCE(tunables.wakeup_timer_ns);
-
-	if (period) {
-		kick_idle_cpus_for_queued_work();
-		if (period < WAKEUP_TIMER_MIN_NS)
-			period = WAKEUP_TIMER_MIN_NS;
-	} else {
-		period = WAKEUP_TIMER_PAUSED_NS;
+	if (shared_queued() <= 0) {
+		/* Stopped first, then a second look: an insertion in between restarts us here. */
+		__sync_lock_test_and_set(&wakeup_timer_stopped, 1);
+		if (shared_queued() <= 0 ||
+		    !__sync_bool_compare_and_swap(&wakeup_timer_stopped, 1, 0))
+			return 0;
 	}
-	bpf_timer_start(timer, period, 0);
+	if (READ_ONCE(tunables.wakeup_timer_ns))
+		kick_idle_cpus_for_queued_work();
+	bpf_timer_start(timer, wakeup_timer_period(), 0);
 	return 0;
-}
-
-static struct bpf_timer *lookup_wakeup_timer(void)
-{
-	u32 zero = 0;
-
-	return bpf_map_lookup_elem(&wakeup_timer, &zero);
 }
 
 static s32 start_wakeup_timer(void)
@@ -666,6 +723,7 @@ static s32 start_wakeup_timer(void)
 	ret = bpf_timer_set_callback(timer, wakeup_timer_fn);
 	if (ret)
 		return ret;
+	WRITE_ONCE(wakeup_timer_stopped, 0);
 	return bpf_timer_start(timer, WAKEUP_TIMER_PAUSED_NS, 0);
 }
 
@@ -761,6 +819,7 @@ GAMER_OPS_DEFINE(gamer_ops,
 		 .runnable = (void *)gamer_runnable,
 		 .running = (void *)gamer_running,
 		 .stopping = (void *)gamer_stopping,
+		 .cpu_release = (void *)gamer_cpu_release,
 		 .enable = (void *)gamer_enable,
 		 .init_task = (void *)gamer_init_task,
 		 .init = (void *)gamer_init,

@@ -1,5 +1,5 @@
 # Runs scdoc, which reads stdin and writes stdout: cmake -D SCDOC=... -D INPUT=... -D OUTPUT=...
-# -P scdoc.cmake. A script because a custom command cannot redirect portably.
+# -P RunScdoc.cmake. A script because a custom command cannot redirect portably.
 execute_process(COMMAND ${SCDOC} INPUT_FILE ${INPUT} OUTPUT_FILE ${OUTPUT}.tmp
                 RESULT_VARIABLE result ERROR_VARIABLE error)
 if(NOT result EQUAL 0)
