@@ -9,6 +9,7 @@ namespace scx_gamer {
 namespace {
 
 constexpr std::size_t kMaxSchedulerNameLength = 64;
+constexpr std::size_t kMaxVariableValueLength = 4096;
 constexpr std::string_view kListCommentTitle = "list of scx_schedulers:";
 
 bool is_blank(char c) {
@@ -169,7 +170,24 @@ bool contains_line_break(std::string_view text) {
 } // namespace
 
 std::string_view variable_name(ScxVariable variable) {
-    return variable == ScxVariable::Scheduler ? "SCX_SCHEDULER" : "SCX_FLAGS";
+    switch (variable) {
+    case ScxVariable::Scheduler:
+        return "SCX_SCHEDULER";
+    case ScxVariable::Flags:
+        return "SCX_FLAGS";
+    case ScxVariable::GamerFlags:
+        return "SCX_GAMER_FLAGS";
+    }
+    return "";
+}
+
+bool is_safe_variable_value(std::string_view value) {
+    if (value.size() > kMaxVariableValueLength)
+        return false;
+    return std::all_of(value.begin(), value.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view(" ,._/=+-").find(c) != std::string_view::npos;
+    });
 }
 
 bool is_valid_scheduler_name(std::string_view name) {
@@ -180,17 +198,20 @@ bool is_valid_scheduler_name(std::string_view name) {
     });
 }
 
+// systemd's parser ends a line at a lone '\r' too (its NEWLINE is "\n\r"): "A=1\rB=2" assigns
+// B, so a stray CR must start a new line here as well, or we would read and edit other values
+// than scx.service gets.
 DefaultScxFile::DefaultScxFile(std::string_view text) {
     while (!text.empty()) {
-        const std::size_t newline = text.find('\n');
-        if (newline == std::string_view::npos) {
+        const std::size_t end = text.find_first_of("\r\n");
+        if (end == std::string_view::npos) {
             lines_.push_back({std::string(text), ""});
             break;
         }
-        const bool crlf = newline > 0 && text[newline - 1] == '\r';
-        const std::size_t content_length = crlf ? newline - 1 : newline;
-        lines_.push_back({std::string(text.substr(0, content_length)), crlf ? "\r\n" : "\n"});
-        text.remove_prefix(newline + 1);
+        const std::size_t ending_length = text.substr(end, 2) == "\r\n" ? 2 : 1;
+        lines_.push_back(
+            {std::string(text.substr(0, end)), std::string(text.substr(end, ending_length))});
+        text.remove_prefix(end + ending_length);
     }
 }
 
@@ -282,23 +303,33 @@ void DefaultScxFile::set_scheduler(std::string_view name) {
     if (!is_valid_scheduler_name(name))
         throw Error("invalid scheduler name " + quote_for_message(name) +
                     " (expected scx_ followed by a-z, 0-9 or _)");
-    if (const auto index = assignment_index(ScxVariable::Scheduler))
-        replace_value(*index, ScxVariable::Scheduler, std::string(name));
-    else
-        insert_line_after(std::nullopt, "SCX_SCHEDULER=" + std::string(name));
+    set_value(ScxVariable::Scheduler, name);
 }
 
 void DefaultScxFile::set_flags(const FlagValues& flags) {
-    const std::string command_line = to_command_line(flags);
-    if (const auto index = assignment_index(ScxVariable::Flags)) {
-        replace_value(*index, ScxVariable::Flags, command_line);
+    set_value(ScxVariable::Flags, to_command_line(flags));
+}
+
+void DefaultScxFile::set_value(ScxVariable variable, std::string_view value) {
+    if (!is_safe_variable_value(value))
+        throw Error("refusing to write " + std::string(variable_name(variable)) + "=" +
+                    quote_for_message(value) +
+                    ": only letters, digits, spaces and , . _ / = + - are safe there");
+    if (const auto index = assignment_index(variable)) {
+        replace_value(*index, variable, std::string(value));
         return;
     }
-    if (command_line.empty())
+    if (value.empty())
         return;
+    const std::string name(variable_name(variable));
+    if (variable == ScxVariable::Scheduler) {
+        insert_line_after(std::nullopt, name + "=" + std::string(value));
+        return;
+    }
     // The shipped example is `#SCX_FLAGS='-s 700 -S'`: follow its quoting.
-    insert_line_after(assignment_index(ScxVariable::Scheduler),
-                      "SCX_FLAGS=" + quoted(command_line, '\''));
+    const auto after =
+        variable == ScxVariable::Flags ? assignment_index(ScxVariable::Scheduler) : std::nullopt;
+    insert_line_after(after, name + "=" + quoted(std::string(value), '\''));
 }
 
 bool DefaultScxFile::add_listed_scheduler(std::string_view name) {

@@ -1,6 +1,8 @@
 // /etc/default/scx: the EnvironmentFile of scx.service, whose ExecStart is
 //   /bin/bash -c 'exec ${SCX_SCHEDULER_OVERRIDE:-$SCX_SCHEDULER} ${SCX_FLAGS_OVERRIDE:-$SCX_FLAGS}
 //   '
+// The same editor serves /etc/default/scx_gamer, the EnvironmentFile of scx_gamer.service
+// (ExecStart=/usr/bin/scx_gamer $SCX_GAMER_FLAGS): one format, one variable of our own.
 //
 // The file belongs to the administrator (and to the scx-scheds package, which ships it). We edit
 // exactly three things and leave every other byte alone (comments, blank lines, quoting style,
@@ -13,8 +15,9 @@
 // What is written is safe for systemd's EnvironmentFile parser AND for the unquoted expansion in
 // `bash -c`: a scheduler name must match ^scx_[a-z0-9_]+$ and flags only come in as FlagValues,
 // whose to_command_line() holds nothing but table flag names and whitelisted values (no quotes,
-// spaces inside values, globs or $). The only other text that can be written back is a line
-// that was in this file before (restore_assignment_line, used by uninstall).
+// spaces inside values, globs or $). set_value() enforces that character set itself, whoever
+// the caller is. The only other text that can be written back is a line that was in this file
+// before (restore_assignment_line, used by uninstall).
 #pragma once
 
 #include "core/flags.h"
@@ -26,9 +29,15 @@
 
 namespace scx_gamer {
 
-enum class ScxVariable { Scheduler, Flags }; // SCX_SCHEDULER, SCX_FLAGS
+// SCX_SCHEDULER, SCX_FLAGS (/etc/default/scx); SCX_GAMER_FLAGS (/etc/default/scx_gamer).
+enum class ScxVariable { Scheduler, Flags, GamerFlags };
 
 std::string_view variable_name(ScxVariable variable);
+
+// Whether a value can be written unquoted-safe: only A-Z a-z 0-9, space and , . _ / = + - (no
+// quotes, '\', '$', globs, control characters or line breaks), at most 4096 bytes. Such a value
+// means the same to systemd's EnvironmentFile parser, to its $VAR splitting and to `bash -c`.
+bool is_safe_variable_value(std::string_view value);
 
 // Whether scx.service can exec this name safely: ^scx_[a-z0-9_]+$, at most 64 characters.
 bool is_valid_scheduler_name(std::string_view name);
@@ -57,6 +66,11 @@ class DefaultScxFile {
     // SCX_SCHEDULER, quoted like the shipped example. With no flags and no SCX_FLAGS line,
     // nothing is added.
     void set_flags(const FlagValues& flags);
+    // Sets any variable in place, keeping the line's quoting. A missing assignment is added:
+    // SCX_FLAGS after SCX_SCHEDULER, the others at the end; flags quoted '...' like the shipped
+    // example, SCX_SCHEDULER bare. An empty value adds no line. Throws Error, changing nothing,
+    // unless is_safe_variable_value(value). set_scheduler() also checks the name.
+    void set_value(ScxVariable variable, std::string_view value);
 
     // Appends name to the list comment. False if there is no list comment or name is listed.
     bool add_listed_scheduler(std::string_view name);
@@ -73,7 +87,7 @@ class DefaultScxFile {
   private:
     struct Line {
         std::string content; // without the ending
-        std::string ending;  // "\n", "\r\n" or "" (last line without newline)
+        std::string ending;  // "\n", "\r\n", a lone "\r" or "" (last line without newline)
     };
 
     std::optional<std::size_t> assignment_index(ScxVariable variable) const;

@@ -267,5 +267,77 @@ TEST(DefaultScxEdit, RefusesBadSchedulerNamesAndMultiLineValues) {
     EXPECT_EQ(continued.text(), "SCX_FLAGS='-s 700\n-S'\n");
 }
 
+// ---- set_value: any variable, safe text only ----
+
+TEST(DefaultScxSetValue, GamerFlagsGoAtTheEndQuotedLikeTheExample) {
+    DefaultScxFile file("# scx_gamer.service\r\nOTHER=1\r\n");
+    file.set_value(ScxVariable::GamerFlags, "--profile gaming --slice-us 5000");
+    EXPECT_EQ(file.text(), "# scx_gamer.service\r\nOTHER=1\r\n"
+                           "SCX_GAMER_FLAGS='--profile gaming --slice-us 5000'\r\n");
+    EXPECT_EQ(file.value(ScxVariable::GamerFlags), "--profile gaming --slice-us 5000");
+    file.set_value(ScxVariable::GamerFlags, "--profile auto");
+    EXPECT_EQ(file.text(),
+              "# scx_gamer.service\r\nOTHER=1\r\nSCX_GAMER_FLAGS='--profile auto'\r\n");
+    EXPECT_EQ(file.flags(), std::nullopt) << "SCX_GAMER_FLAGS is not SCX_FLAGS";
+}
+
+TEST(DefaultScxSetValue, AnEmptyValueAddsNoLine) {
+    DefaultScxFile file("A=1\n");
+    file.set_value(ScxVariable::GamerFlags, "");
+    EXPECT_EQ(file.text(), "A=1\n");
+}
+
+TEST(DefaultScxSetValue, RefusesTextThatBashOrSystemdWouldReadDifferently) {
+    for (const char* bad : {"$(reboot)", "${HOME}", "`id`", "a'b",  "a\"b", "a\\b", "a\nb", "a\rb",
+                            "a\tb",      "a;b",     "a&b",  "a|b",  "a>b",  "a<b",  "a*",   "a?",
+                            "[a]",       "~root",   "#x",   "a(b)", "a{b}", "%n",   "!x"}) {
+        EXPECT_FALSE(is_safe_variable_value(bad)) << ::testing::PrintToString(std::string(bad));
+        DefaultScxFile file(kStock);
+        EXPECT_THROW(file.set_value(ScxVariable::Flags, bad), Error)
+            << ::testing::PrintToString(std::string(bad));
+        EXPECT_EQ(file.text(), kStock);
+    }
+    EXPECT_FALSE(is_safe_variable_value(std::string(4097, 'a')));
+    for (const char* good :
+         {"", "--profile gaming", "--mm-affinity=false", "--primary-domain 0-3,8",
+          "--rules /etc/scx_gamer/a.b+c_d.toml", "--flag=value"})
+        EXPECT_TRUE(is_safe_variable_value(good)) << good;
+}
+
+// ---- inputs found by tests/fuzz/fuzz_default_scx ----
+
+// systemd ends a line at a lone CR as at LF, so "A=1\rB=2" assigns B: we must read (and edit)
+// the same values scx.service gets.
+TEST(DefaultScxFuzzRegression, ALoneCarriageReturnEndsALineAsInSystemd) {
+    const std::string text = "FOO=x\rSCX_SCHEDULER=scx_lavd\rSCX_FLAGS='-a'\r\n";
+    DefaultScxFile file(text);
+    EXPECT_EQ(file.scheduler(), "scx_lavd");
+    EXPECT_EQ(file.flags(), "-a");
+    EXPECT_EQ(file.assignment_line(ScxVariable::Scheduler), "SCX_SCHEDULER=scx_lavd");
+    EXPECT_EQ(file.text(), text);
+    file.set_scheduler("scx_gamer");
+    EXPECT_EQ(file.text(), "FOO=x\rSCX_SCHEDULER=scx_gamer\rSCX_FLAGS='-a'\r\n");
+}
+
+// The crashing input: the saved SCX_SCHEDULER line held a CR, which uninstall then refused to
+// put back ("not a one-line SCX_SCHEDULER assignment"), so install could not be undone.
+TEST(DefaultScxFuzzRegression, InstallThenUninstallAroundALoneCarriageReturn) {
+    const std::string text("#\tlist%\0\r\n\0\0\0\0\0and\t\r\n"
+                           "SCX_SCHEDULER=\"scx_bpfland\"\rscx_bpfland\"\r\n",
+                           63);
+    DefaultScxFile file(text);
+    EXPECT_EQ(file.scheduler(), "scx_bpfland");
+
+    const auto scheduler_line = file.assignment_line(ScxVariable::Scheduler);
+    const auto flags_line = file.assignment_line(ScxVariable::Flags);
+    file.set_scheduler("scx_gamer");
+    file.set_flags(flags({"--slice-us", "5000"}));
+    EXPECT_EQ(DefaultScxFile(file.text()).scheduler(), "scx_gamer");
+
+    file.restore_assignment_line(ScxVariable::Scheduler, scheduler_line);
+    file.restore_assignment_line(ScxVariable::Flags, flags_line);
+    EXPECT_EQ(file.text(), text);
+}
+
 } // namespace
 } // namespace scx_gamer
