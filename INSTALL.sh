@@ -2,7 +2,7 @@
 # Installs scx_gamer from this tree (build it first: cmake --preset default && cmake --build build)
 # and registers it with scx.service and scx_loader.
 #
-#   ./INSTALL.sh [--root DIR] [--dry-run] [--yes] [--activate [--scx-flags "FLAGS"]]
+#   ./INSTALL.sh [--root DIR] [--dry-run] [--yes] [--activate [--profile NAME] [--scx-flags "FLAGS"]]
 #                [--build-dir DIR]
 #
 #   --root DIR        install into DIR instead of / (a staging tree; no systemctl calls)
@@ -10,6 +10,8 @@
 #   --yes             do not ask for confirmation (required when stdin is not a terminal)
 #   --activate        also make scx.service run scx_gamer (SCX_SCHEDULER=scx_gamer in
 #                     /etc/default/scx); by default scx_gamer is only registered
+#   --profile NAME    with --activate: the profile scx.service starts it with (default: gaming);
+#                     SCX_FLAGS becomes "--profile NAME" plus --scx-flags
 #   --scx-flags FLAGS with --activate: scx_gamer flags for SCX_FLAGS (checked by scx_gamer itself)
 #   --build-dir DIR   where the build is (default: build/ next to this script)
 #
@@ -24,18 +26,19 @@ source "$(dirname "$0")/scripts/lib/install.sh"
 
 ACTIVATE=0
 SCX_FLAGS=
+PROFILE=
 while [ $# -gt 0 ]; do
+    parse_common_option "$@"
+    if [ "$COMMON_SHIFT" -gt 0 ]; then
+        shift "$COMMON_SHIFT"
+        continue
+    fi
     case $1 in
-    --root) ROOT=${2:?--root needs a directory}; shift ;;
-    --root=*) ROOT=${1#*=} ;;
-    --dry-run) DRY_RUN=1 ;;
-    -y | --yes) ASSUME_YES=1 ;;
     --activate) ACTIVATE=1 ;;
     --scx-flags) SCX_FLAGS=${2?--scx-flags needs a value}; shift ;;
     --scx-flags=*) SCX_FLAGS=${1#*=} ;;
-    --build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift ;;
-    --build-dir=*) BUILD_DIR=${1#*=} ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --profile) PROFILE=${2:?--profile needs a name}; shift ;;
+    --profile=*) PROFILE=${1#*=} ;;
     *) die "unknown option '$1' (see --help)" ;;
     esac
     shift
@@ -55,8 +58,9 @@ if [ "$ACTIVATE" -eq 1 ]; then
     [ -z "$SCX_FLAGS" ] || "$SCX_GAMER" config validate-flags $SCX_FLAGS >/dev/null ||
         die "invalid --scx-flags; nothing was changed"
     [ -z "$SCX_FLAGS" ] || config_args+=(--scx-flags "$SCX_FLAGS")
-elif [ -n "$SCX_FLAGS" ]; then
-    die "--scx-flags only applies with --activate"
+    [ -z "$PROFILE" ] || config_args+=(--profile "$PROFILE")
+elif [ -n "$SCX_FLAGS$PROFILE" ]; then
+    die "--scx-flags and --profile only apply with --activate"
 fi
 
 mapfile -t FILES < <(files_to_install)

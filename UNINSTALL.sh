@@ -19,17 +19,9 @@ set -euo pipefail
 source "$(dirname "$0")/scripts/lib/install.sh"
 
 while [ $# -gt 0 ]; do
-    case $1 in
-    --root) ROOT=${2:?--root needs a directory}; shift ;;
-    --root=*) ROOT=${1#*=} ;;
-    --dry-run) DRY_RUN=1 ;;
-    -y | --yes) ASSUME_YES=1 ;;
-    --build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift ;;
-    --build-dir=*) BUILD_DIR=${1#*=} ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option '$1' (see --help)" ;;
-    esac
-    shift
+    parse_common_option "$@"
+    [ "$COMMON_SHIFT" -gt 0 ] || die "unknown option '$1' (see --help)"
+    shift "$COMMON_SHIFT"
 done
 
 normalize_root

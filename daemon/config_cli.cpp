@@ -95,6 +95,11 @@ ConfigCommands::ConfigCommands(CLI::App& app) {
         ->add_option("--scx-flags", scx_flags_,
                      "With --activate: scx_gamer flags for SCX_FLAGS, e.g. \"--slice-us 2000\"")
         ->type_name("FLAGS");
+    install_
+        ->add_option("--profile", profile_,
+                     "With --activate: the profile scx.service starts scx_gamer with")
+        ->capture_default_str()
+        ->type_name("NAME");
     install_->add_flag("--dry-run", dry_run_,
                        "Print the changes as a unified diff; change nothing");
 
@@ -149,6 +154,9 @@ int ConfigCommands::run_install() const {
     InstallOptions options;
     options.root = root_;
     options.activate = activate_;
+    if (install_->count("--profile") > 0 && !activate_)
+        throw UsageError("--profile only applies with --activate");
+    options.profile = profile_;
     if (!scx_flags_.empty()) {
         if (!activate_)
             throw UsageError("--scx-flags only applies with --activate");

@@ -57,6 +57,7 @@ class ConfigCommands {
     bool dry_run_ = false;
     bool activate_ = false;
     std::string scx_flags_;
+    std::string profile_ = "gaming";
 };
 
 // The SCX_GAMER_INSTALL_FAIL_AFTER test hook: fail after that many file changes (install tests

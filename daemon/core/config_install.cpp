@@ -3,6 +3,7 @@
 #include "core/default_scx.h"
 #include "core/error.h"
 #include "core/loader_toml.h"
+#include "core/persist.h"
 #include "core/text_diff.h"
 
 #include <algorithm>
@@ -92,13 +93,19 @@ bool is_etc_file(const fs::path& path, const fs::path& root) {
 // --- /etc/default/scx ---
 
 void activate(DefaultScxFile& file, const InstallOptions& options, InstallState& state) {
+    if (!options.profiles.find(options.profile))
+        throw Error("cannot activate scx_gamer with profile '" + options.profile +
+                    "': no such profile");
     if (file.scheduler() != kGamerSchedulerName && !state.activated) {
         state.activated = true;
         state.previous_scheduler_line = file.assignment_line(ScxVariable::Scheduler);
         state.previous_flags_line = file.assignment_line(ScxVariable::Flags);
     }
     file.set_scheduler(kGamerSchedulerName);
-    file.set_flags(options.scx_flags);
+    // scx.service runs `scx_gamer $SCX_FLAGS`: the same words `--persist` saves (persist.h), so
+    // either can read back what the other wrote.
+    const DaemonCommandLine command_line{options.profile, options.scx_flags, {}, {}};
+    file.set_value(ScxVariable::Flags, command_line.to_command_line());
 }
 
 void plan_default_scx_install(const InstallOptions& options, InstallState& state,

@@ -69,7 +69,9 @@ std::uint64_t content_hash(std::string_view content);
 struct InstallOptions {
     std::filesystem::path root = "/";
     bool activate = false;
-    FlagValues scx_flags; // SCX_FLAGS when activating
+    // When activating, SCX_FLAGS becomes `--profile PROFILE` and these flags on top of it.
+    std::string profile = "gaming";
+    FlagValues scx_flags;
     ProfileSet profiles = ProfileSet::builtin();
 };
 

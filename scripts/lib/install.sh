@@ -18,6 +18,27 @@ DRY_RUN=0
 ASSUME_YES=0
 BUILD_DIR=$INSTALL_REPO/build
 
+# The calling script's header comment (from line 2 to the first line that is not a comment).
+print_usage() {
+    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+}
+
+# The options INSTALL.sh and UNINSTALL.sh share, given the remaining arguments. Sets COMMON_SHIFT
+# to the number of words the first one took (1 or 2), or 0 when it is not one of them.
+parse_common_option() {
+    COMMON_SHIFT=1
+    case $1 in
+    --root) ROOT=${2:?--root needs a directory}; COMMON_SHIFT=2 ;;
+    --root=*) ROOT=${1#*=} ;;
+    --dry-run) DRY_RUN=1 ;;
+    -y | --yes) ASSUME_YES=1 ;;
+    --build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; COMMON_SHIFT=2 ;;
+    --build-dir=*) BUILD_DIR=${1#*=} ;;
+    -h | --help) print_usage; exit 0 ;;
+    *) COMMON_SHIFT=0 ;;
+    esac
+}
+
 # Where INSTALL.sh records what it installed (relative to ROOT).
 MANIFEST_REL=/var/lib/scx_gamer/installed-files
 

@@ -102,7 +102,11 @@ status=$?
 failed "without --yes and no terminal, INSTALL.sh refuses" $status "$output"
 contains "  ... and says to pass --yes" "$output" "pass --yes"
 output=$(install_sh --root "$root" --yes --scx-flags "--slice-us 2000" 2>&1)
-contains "--scx-flags without --activate is refused" "$output" "--scx-flags only applies with --activate"
+contains "--scx-flags without --activate is refused" "$output" "only apply with --activate"
+output=$(install_sh --root "$root" --yes --profile lowlatency 2>&1)
+contains "--profile without --activate is refused" "$output" "only apply with --activate"
+output=$(install_sh --root "$root" --yes --activate --profile 'x;reboot' 2>&1)
+contains "an unknown --profile is refused" "$output" "no such profile"
 output=$(install_sh --root "$root" --yes --activate --scx-flags "--slice-us 5" 2>&1)
 contains "invalid --scx-flags are refused by the flag table" "$output" "--slice-us: 5 is out of range"
 same "refused runs changed nothing" "$before" "$(snapshot "$root")"
@@ -204,7 +208,7 @@ status=$?
 succeeded "INSTALL.sh --activate" $status "$output"
 contains "  ... sets SCX_SCHEDULER and canonical SCX_FLAGS" "$(cat "$root/etc/default/scx")" \
     "SCX_SCHEDULER=scx_gamer
-SCX_FLAGS='--slice-us 3000 --mm-affinity'"
+SCX_FLAGS='--profile gaming --slice-us 3000 --mm-affinity'"
 uninstall_sh --root "$root" --yes >/dev/null 2>&1
 check "  ... UNINSTALL.sh puts SCX_SCHEDULER back byte for byte" cmp "$WORK/default_scx.orig" "$root/etc/default/scx"
 

@@ -168,7 +168,7 @@ TEST(ConfigInstall, ActivateThenUninstallRestoresTheSchedulerAndFlags) {
     EXPECT_EQ(file(root.path(), "etc/default/scx"),
               "# List of scx_schedulers: scx_lavd scx_bpfland scx_gamer\n"
               "SCX_SCHEDULER=\"scx_gamer\"\n"
-              "SCX_FLAGS='--slice-us 3000'\n");
+              "SCX_FLAGS='--profile gaming --slice-us 3000'\n");
     EXPECT_EQ(read_config_status(root.path()).scx_scheduler, "scx_gamer");
 
     // Installing again (even with --activate) must not forget what was there before.
@@ -209,6 +209,29 @@ TEST(ConfigUninstall, WithoutARecordFallsBackToTheFirstOtherListedScheduler) {
               "SCX_SCHEDULER=scx_bpfland\n"
               "SCX_FLAGS=\n");
     EXPECT_THAT(plan.notes.back(), HasSubstr("set to scx_bpfland"));
+}
+
+TEST(ConfigInstall, ActivateStartsTheChosenProfile) {
+    TempDir root;
+    root.write("etc/default/scx", "SCX_SCHEDULER=scx_lavd\n");
+    InstallOptions options;
+    options.root = root.path();
+    options.activate = true;
+    options.profile = "lowlatency";
+    apply_file_changes(plan_install(options).changes);
+    EXPECT_EQ(file(root.path(), "etc/default/scx"),
+              "SCX_SCHEDULER=scx_gamer\nSCX_FLAGS='--profile lowlatency'\n");
+}
+
+TEST(ConfigInstall, ActivateRefusesAnUnknownProfileAndWritesNothing) {
+    TempDir root;
+    root.write("etc/default/scx", "SCX_SCHEDULER=scx_lavd\n");
+    InstallOptions options;
+    options.root = root.path();
+    options.activate = true;
+    options.profile = "$(reboot)";
+    EXPECT_THROW(plan_install(options), Error);
+    EXPECT_EQ(file(root.path(), "etc/default/scx"), "SCX_SCHEDULER=scx_lavd\n");
 }
 
 TEST(ConfigInstall, ActivateNeedsDefaultScx) {
