@@ -8,7 +8,6 @@
 #include <toml.hpp>
 
 #include <algorithm>
-#include <sstream>
 
 namespace scx_gamer {
 namespace {
@@ -95,10 +94,9 @@ GameRules::GameRules(RuleSet include, RuleSet exclude)
     : include_(std::move(include)), exclude_(std::move(exclude)) {}
 
 GameRules GameRules::parse(std::string_view toml_text, const std::string& source_name) {
-    std::istringstream input{std::string(toml_text)};
-    auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);
+    auto parsed = toml_text::parse(toml_text, source_name);
     if (parsed.is_err())
-        throw RulesError(toml_text::describe_error(parsed.unwrap_err().front(), source_name));
+        throw RulesError(parsed.unwrap_err());
 
     const TomlValue& root = parsed.unwrap();
     RuleSet include;

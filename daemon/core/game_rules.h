@@ -64,6 +64,7 @@ class GameRules {
     const RuleSet& include() const { return include_; }
     const RuleSet& exclude() const { return exclude_; }
     bool empty() const { return include_.empty() && exclude_.empty(); }
+    bool operator==(const GameRules&) const = default;
 
   private:
     RuleSet include_;

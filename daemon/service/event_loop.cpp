@@ -33,6 +33,10 @@ struct EventLoop::Trampolines {
         }
         return run(userdata);
     }
+    static int inotify(sd_event_source*, const inotify_event* event, void* userdata) {
+        static_cast<EventSource::Callback*>(userdata)->on_inotify(*event);
+        return 0;
+    }
     static int run(void* userdata) {
         static_cast<EventSource::Callback*>(userdata)->fn();
         return 0;
@@ -72,6 +76,19 @@ EventSource EventLoop::on_signal(int signal, std::function<void()> handler) {
     return source;
 }
 
+EventSource EventLoop::watch_inotify(const std::filesystem::path& path, uint32_t mask,
+                                     std::function<void(const inotify_event&)> on_event) {
+    EventSource source;
+    source.callback_ = std::make_unique<EventSource::Callback>();
+    source.callback_->on_inotify = std::move(on_event);
+    sd_event_source* raw = nullptr;
+    check(sd_event_add_inotify(event_.get(), &raw, path.c_str(), mask, Trampolines::inotify,
+                               source.callback_.get()),
+          ("watching " + path.string()).c_str());
+    source.source_.reset(raw);
+    return source;
+}
+
 EventSource EventLoop::every(std::chrono::microseconds period, std::function<void()> tick) {
     EventSource source;
     const auto usec = static_cast<uint64_t>(period.count());
@@ -88,7 +105,8 @@ EventSource EventLoop::timer(std::function<void()> fire) {
     EventSource source;
     source.callback_ = std::make_unique<EventSource::Callback>(std::move(fire));
     sd_event_source* raw = nullptr;
-    check(sd_event_add_time_relative(event_.get(), &raw, CLOCK_MONOTONIC, 0, 0,
+    constexpr uint64_t kAccuracyUsec = 1;
+    check(sd_event_add_time_relative(event_.get(), &raw, CLOCK_MONOTONIC, 0, kAccuracyUsec,
                                      Trampolines::timer, source.callback_.get()),
           "adding a timer");
     source.source_.reset(raw);

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 
+#include <sys/inotify.h>
 #include <systemd/sd-event.h>
 
 namespace scx_gamer {
@@ -35,6 +37,7 @@ public:
     struct Callback {
         std::function<void()> fn;
         uint64_t period_usec = 0; // repeating timers: re-armed this far ahead after each tick
+        std::function<void(const inotify_event&)> on_inotify; // inotify sources only
     };
 
 private:
@@ -59,9 +62,16 @@ public:
     EventSource watch_readable(int fd, std::function<void()> on_ready);
     // Handles `signal` in the loop (the signal is blocked for normal delivery).
     EventSource on_signal(int signal, std::function<void()> handler);
-    // A one-shot timer, disarmed until EventSource::arm().
+    // A one-shot timer, disarmed until EventSource::arm(). It fires on time (1 µs accuracy):
+    // sd-event's default accuracy would let it slip by up to 250 ms to coalesce wake-ups, and
+    // the exec re-read that detection waits on needs it on time.
     EventSource timer(std::function<void()> fire);
-    // Calls `tick` every `period` (CLOCK_MONOTONIC) until the source is dropped.
+    // Calls `on_event` for each inotify event (IN_* `mask`) on `path`, a file or a directory.
+    // Throws Error when path cannot be watched (it does not exist, ...).
+    EventSource watch_inotify(const std::filesystem::path& path, uint32_t mask,
+                              std::function<void(const inotify_event&)> on_event);
+    // Calls `tick` every `period` (CLOCK_MONOTONIC) until the source is dropped. These tick with
+    // sd-event's default accuracy (250 ms), so their wake-ups coalesce with other timers'.
     EventSource every(std::chrono::microseconds period, std::function<void()> tick);
 
     int run();

@@ -153,5 +153,24 @@ steam_app_ids = [228980]
     EXPECT_EQ(rules.exclude().steam_app_ids, std::vector<std::uint64_t>{228980});
 }
 
+// Found by tests/fuzz/fuzz_loader_toml (same TOML parser): toml11 4.4 never returned from its
+// error recovery for a bad byte in a comment followed by another comment line. Such bytes are
+// now refused before toml11 sees them; before the fix this test hung.
+// Found by tests/fuzz/fuzz_loader_toml: toml11 put a raw CR LF into this message, which broke
+// the journal line (and the one-line warnings of the profile loader, which share the code).
+TEST(GameRules, ErrorsAreOneLineEvenWhenToml11WrapsThem) {
+    EXPECT_EQ(parse_error("[exclude][x]\n"), "games.toml:1:10: newline (or EOF) expected (expected "
+                                             "0x0a(LINE FEED) or \\r\\n)");
+}
+
+TEST(GameRules, BadBytesInACommentAreRefusedWithoutHanging) {
+    EXPECT_EQ(parse_error("#\xff\n#"),
+              "games.toml:1:2: invalid UTF-8 \"\\xff\" (TOML files must be UTF-8 text)");
+    EXPECT_EQ(parse_error("[include]\n# R\xe9glages\n# x\n"),
+              "games.toml:2:4: invalid UTF-8 \"\\xe9\" (TOML files must be UTF-8 text)");
+    EXPECT_EQ(parse_error("#\x01\n#"),
+              "games.toml:1:2: control character \"\\x01\" (TOML files must be UTF-8 text)");
+}
+
 } // namespace
 } // namespace scx_gamer
