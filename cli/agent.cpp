@@ -10,11 +10,15 @@
 #include "daemon_client.h"
 #include "signal_loop.h"
 
+#include "core/toml_location.h"
+
 #include <toml.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 namespace scxgamerctl {
@@ -48,8 +52,16 @@ AgentConfig read_config(const fs::path& path) {
     std::error_code error;
     if (!fs::exists(path, error))
         return config;
+    std::ifstream file(path);
+    if (!file)
+        throw std::runtime_error(path.string() + ": cannot be read");
+    const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    // Not toml::parse(): toml11 4.4 never returns on some bad bytes in comments.
+    auto parsed = scx_gamer::toml_text::parse(text, path.string());
+    if (parsed.is_err())
+        throw std::runtime_error(parsed.unwrap_err());
     try {
-        const toml::value root = toml::parse(path.string());
+        const auto& root = parsed.unwrap();
         if (root.contains("notify"))
             config.notify = toml::find<bool>(root, "notify");
     } catch (const std::exception& e) {

@@ -95,6 +95,15 @@ std::string mode_text(const std::string& mode) {
     return mode == "reattach" ? "the scheduler was re-attached" : "applied live";
 }
 
+// The options of SetProfileWithOptions / ApplyFlagsWithOptions that --persist sends.
+std::map<std::string, sdbus::Variant> persist_option() {
+    return {{"persist", sdbus::Variant{true}}};
+}
+
+const char* persisted_text(bool persisted) {
+    return persisted ? " and saved for the next start" : "";
+}
+
 // Starts pkttyagent for a privileged call when someone at a terminal could answer a prompt.
 // Root is never asked by the daemon, so it needs no agent.
 std::unique_ptr<TtyAuthAgent> auth_agent_for(const GlobalOptions& options) {
@@ -175,31 +184,35 @@ int cmd_status(const GlobalOptions& options) {
     return kExitOk;
 }
 
-int cmd_set_profile(const GlobalOptions& options, const std::string& name) {
+int cmd_set_profile(const GlobalOptions& options, const std::string& name, bool persist) {
     auto bus = connect_system_bus(options.ask_password);
     DaemonClient daemon(*bus);
     const auto agent = auth_agent_for(options);
-    const std::string mode = daemon.SetProfile(name);
+    const std::string mode =
+        persist ? daemon.SetProfileWithOptions(name, persist_option()) : daemon.SetProfile(name);
     if (options.json)
-        print_json({{"profile", name}, {"mode", mode}});
+        print_json({{"profile", name}, {"mode", mode}, {"persisted", persist}});
     else
-        std::printf("Profile set to %s (%s).\n", name.c_str(), mode_text(mode).c_str());
+        std::printf("Profile set to %s (%s)%s.\n", name.c_str(), mode_text(mode).c_str(),
+                    persisted_text(persist));
     return kExitOk;
 }
 
-int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>& flags) {
+int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>& flags,
+                    bool persist) {
     auto bus = connect_system_bus(options.ask_password);
     DaemonClient daemon(*bus);
     const auto agent = auth_agent_for(options);
-    const std::string mode = daemon.ApplyFlags(flags);
+    const std::string mode =
+        persist ? daemon.ApplyFlagsWithOptions(flags, persist_option()) : daemon.ApplyFlags(flags);
     if (options.json) {
-        print_json({{"flags", daemon.Flags()}, {"mode", mode}});
+        print_json({{"flags", daemon.Flags()}, {"mode", mode}, {"persisted", persist}});
     } else {
         std::string now;
         for (const auto& flag : daemon.Flags())
             now += (now.empty() ? "" : " ") + flag;
-        std::printf("Flags applied (%s). In force: %s\n", mode_text(mode).c_str(),
-                    flags_text(now).c_str());
+        std::printf("Flags applied (%s)%s. In force: %s\n", mode_text(mode).c_str(),
+                    persisted_text(persist), flags_text(now).c_str());
     }
     return kExitOk;
 }
@@ -305,6 +318,13 @@ int cmd_monitor(const GlobalOptions& options) {
             std::cout << "[" << now_hms() << "] game exited: " << name << " (pid " << pid << ")"
                       << std::endl;
     };
+    daemon.on_scheduler_exited = [&](const std::string& reason, const std::string& message) {
+        if (options.json)
+            print_json({{"event", "SchedulerExited"}, {"reason", reason}, {"message", message}});
+        else
+            std::cout << "[" << now_hms() << "] scheduler unloaded by the kernel: " << reason
+                      << (message.empty() ? "" : " (" + message + ")") << std::endl;
+    };
     daemon.on_properties_changed = [&](const std::map<std::string, sdbus::Variant>& changed) {
         if (options.json) {
             print_json({{"event", "PropertiesChanged"}, {"changed", properties_json(changed)}});
@@ -327,6 +347,104 @@ int cmd_monitor(const GlobalOptions& options) {
                   << std::endl;
     }
     return loop.run();
+}
+
+} // namespace scxgamerctl
+
+namespace scxgamerctl {
+namespace {
+
+std::string joined_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& word : words)
+        out += (out.empty() ? "" : " ") + word;
+    return out;
+}
+
+template <typename T> T learned_value(const Stats& profile, const std::string& key, T fallback) {
+    return stat_value<T>(profile, key).value_or(fallback);
+}
+
+void print_learned(const Stats& profile) {
+    const auto text = [&](const char* key) { return learned_value<std::string>(profile, key, ""); };
+    const auto flags = [&](const char* key) {
+        return flags_text(joined_words(learned_value<std::vector<std::string>>(profile, key, {})));
+    };
+    std::printf("Key:        %s%s\n", text("key").c_str(),
+                learned_value<bool>(profile, "applied", false) ? " (applied now)" : "");
+    std::printf("Game:       %s\n", text("game").c_str());
+    std::printf("Flags:      %s\n", flags("flags").c_str());
+    std::printf("Learned:    %s by %s, %u trials, %u windows%s\n", text("date").c_str(),
+                text("source").c_str(), learned_value<uint32_t>(profile, "trials", 0),
+                learned_value<uint32_t>(profile, "windows", 0),
+                learned_value<bool>(profile, "single_config", false)
+                    ? " (one configuration seen: nothing compared)"
+                    : "");
+    std::printf("Objective:  %.1f -> %.1f (lower is better)\n",
+                learned_value<double>(profile, "objective_before_us", 0),
+                learned_value<double>(profile, "objective_after_us", 0));
+    std::printf("Compared with: %s\n", flags("before_flags").c_str());
+}
+
+} // namespace
+
+int cmd_learned(const GlobalOptions& options, const std::string& action, const std::string& key) {
+    auto bus = connect_system_bus(action == "delete" && options.ask_password);
+    DaemonClient daemon(*bus);
+    if (action == "list") {
+        const auto profiles = daemon.ListLearnedProfiles();
+        if (options.json) {
+            json out = json::array();
+            for (const auto& profile : profiles)
+                out.push_back(to_json(profile));
+            print_json(out);
+            return kExitOk;
+        }
+        if (profiles.empty()) {
+            std::printf("No learned profiles.\n");
+            return kExitOk;
+        }
+        size_t width = 0;
+        for (const auto& profile : profiles)
+            width = std::max(width, learned_value<std::string>(profile, "key", "").size());
+        for (const auto& profile : profiles)
+            std::printf("%s %-*s  %8.1f -> %8.1f  %s\n",
+                        learned_value<bool>(profile, "applied", false) ? "*" : " ",
+                        static_cast<int>(width),
+                        learned_value<std::string>(profile, "key", "").c_str(),
+                        learned_value<double>(profile, "objective_before_us", 0),
+                        learned_value<double>(profile, "objective_after_us", 0),
+                        flags_text(joined_words(learned_value<std::vector<std::string>>(
+                                       profile, "flags", {})))
+                            .c_str());
+        return kExitOk;
+    }
+    if (action == "show") {
+        const auto profile = daemon.GetLearnedProfile(key);
+        if (options.json)
+            print_json(to_json(profile));
+        else
+            print_learned(profile);
+        return kExitOk;
+    }
+    if (action == "export") {
+        const std::string text = daemon.ExportLearnedProfile(key);
+        if (options.json)
+            print_json({{"key", key}, {"toml", text}});
+        else
+            std::fputs(text.c_str(), stdout);
+        return kExitOk;
+    }
+    if (action == "delete") {
+        const auto agent = auth_agent_for(options);
+        daemon.DeleteLearnedProfile(key);
+        if (options.json)
+            print_json({{"deleted", key}});
+        else
+            std::printf("Learned profile %s deleted.\n", key.c_str());
+        return kExitOk;
+    }
+    return kExitUsage;
 }
 
 } // namespace scxgamerctl

@@ -13,13 +13,17 @@ struct GlobalOptions {
 };
 
 int cmd_status(const GlobalOptions& options);
-int cmd_set_profile(const GlobalOptions& options, const std::string& name);
-int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>& flags);
+// persist: also save the result for the daemon's next start (the *WithOptions D-Bus methods).
+int cmd_set_profile(const GlobalOptions& options, const std::string& name, bool persist);
+int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>& flags,
+                    bool persist);
 int cmd_profiles(const GlobalOptions& options);
 int cmd_games(const GlobalOptions& options);
 int cmd_stats(const GlobalOptions& options, unsigned watch_seconds);
 int cmd_monitor(const GlobalOptions& options);
 int cmd_launch(const GlobalOptions& options, const std::vector<std::string>& command);
 int cmd_agent(const GlobalOptions& options, bool no_notify);
+// `learned list|show KEY|export KEY|delete KEY`: the daemon's learned per-game profiles.
+int cmd_learned(const GlobalOptions& options, const std::string& action, const std::string& key);
 
 } // namespace scxgamerctl

@@ -85,6 +85,11 @@ void DaemonClient::onGameExited(const uint32_t& pid, const std::string& name) {
         on_game_exited(pid, name);
 }
 
+void DaemonClient::onSchedulerExited(const std::string& reason, const std::string& message) {
+    if (on_scheduler_exited)
+        on_scheduler_exited(reason, message);
+}
+
 void DaemonClient::onPropertiesChanged(const sdbus::InterfaceName& interface_name,
                                        const std::map<sdbus::PropertyName, sdbus::Variant>& changed,
                                        const std::vector<sdbus::PropertyName>& /*invalidated*/) {

@@ -56,6 +56,7 @@ class DaemonClient final
     std::function<void(const GameInfo&)> on_game_detected;
     std::function<void(uint32_t pid, const std::string& name)> on_game_exited;
     std::function<void(const std::map<std::string, sdbus::Variant>& changed)> on_properties_changed;
+    std::function<void(const std::string& reason, const std::string& message)> on_scheduler_exited;
 
     // Installs the signal matches; the handlers above run from the connection's event loop.
     void follow_signals();
@@ -68,6 +69,7 @@ class DaemonClient final
     void onGameDetected(const uint32_t& pid, const std::string& name, const std::string& exe,
                         const std::string& reason) override;
     void onGameExited(const uint32_t& pid, const std::string& name) override;
+    void onSchedulerExited(const std::string& reason, const std::string& message) override;
     void onPropertiesChanged(const sdbus::InterfaceName& interface_name,
                              const std::map<sdbus::PropertyName, sdbus::Variant>& changed,
                              const std::vector<sdbus::PropertyName>& invalidated) override;

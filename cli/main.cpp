@@ -58,14 +58,21 @@ int run(int argc, char** argv) {
     CLI::App* status = add_command("status", "Show the scheduler state, profile, flags, current "
                                              "game and key statistics");
 
+    constexpr const char* kPersistHelp =
+        "Also save the result for scx_gamer's next start (in /etc/default/scx or "
+        "/etc/default/scx_gamer; asks for an administrator)";
     std::string profile;
+    bool persist = false;
     CLI::App* set_profile = add_command("set-profile", "Switch to a profile (see: profiles)");
     set_profile->add_option("NAME", profile, "Profile name")->required();
+    set_profile->add_flag("--persist", persist, kPersistHelp);
 
     // apply-flags and launch take the rest of the command line verbatim (split off below), so
-    // they have no options of their own and global options must come before them.
+    // global options must come before them; apply-flags' own --persist comes right after it.
     CLI::App* apply_flags = app.add_subcommand(
-        "apply-flags", "Apply scheduler flags as scx_gamer takes them: apply-flags [--] FLAGS...");
+        "apply-flags", "Apply scheduler flags as scx_gamer takes them: apply-flags [--persist] "
+                       "[--] FLAGS...");
+    apply_flags->add_flag("--persist", persist, kPersistHelp);
 
     CLI::App* profiles = add_command("profiles", "List the profiles and their flags");
     CLI::App* games = add_command("games", "List the processes treated as games");
@@ -82,6 +89,24 @@ int run(int argc, char** argv) {
         "launch",
         "Run a command as a registered game until it exits: launch [--] COMMAND [ARGS...]");
 
+    // learned list | show KEY | export KEY | delete KEY
+    std::string learned_key;
+    CLI::App* learned =
+        add_command("learned", "List, show, export or delete the learned per-game profiles");
+    learned->require_subcommand(1);
+    std::vector<std::pair<std::string, CLI::App*>> learned_actions;
+    for (const auto& [action, description] :
+         {std::pair<const char*, const char*>{"list", "List the learned profiles"},
+          {"show", "Show one learned profile and its evidence"},
+          {"export", "Print a learned profile's file (TOML)"},
+          {"delete", "Delete a learned profile; a running game goes back to the base profile"}}) {
+        CLI::App* sub = learned->add_subcommand(action, description);
+        sub->fallthrough();
+        if (std::string_view{action} != "list")
+            sub->add_option("KEY", learned_key, "Game key (see: learned list)")->required();
+        learned_actions.emplace_back(action, sub);
+    }
+
     bool no_notify = false;
     CLI::App* agent = add_command("agent", "Show desktop notifications when games start and exit");
     agent->add_flag("--no-notify", no_notify, "Do not notify (the agent then exits at once)");
@@ -96,10 +121,15 @@ int run(int argc, char** argv) {
         if (!word.empty() && word.front() == '-')
             continue; // global options take no values, so the first other word is the command
         const bool takes_verbatim = word == "launch" || word == "apply-flags";
-        const bool wants_help = i + 1 < argc && (std::string_view{argv[i + 1]} == "--help" ||
-                                                 std::string_view{argv[i + 1]} == "-h");
+        int first = i + 1;
+        // apply-flags' own option, which no scheduler flag is spelled like.
+        while (word == "apply-flags" && first < argc &&
+               std::string_view{argv[first]} == "--persist")
+            ++first;
+        const int own_words_end = first;
+        const bool wants_help = first < argc && (std::string_view{argv[first]} == "--help" ||
+                                                 std::string_view{argv[first]} == "-h");
         if (takes_verbatim && !wants_help) {
-            int first = i + 1;
             const bool separated = first < argc && std::string_view{argv[first]} == "--";
             if (separated)
                 ++first;
@@ -111,7 +141,7 @@ int run(int argc, char** argv) {
                 return kExitUsage;
             }
             verbatim_words.assign(argv + first, argv + argc);
-            parsed_argc = i + 1;
+            parsed_argc = own_words_end;
         }
         break;
     }
@@ -128,7 +158,7 @@ int run(int argc, char** argv) {
         if (status->parsed())
             return cmd_status(options);
         if (set_profile->parsed())
-            return cmd_set_profile(options, profile);
+            return cmd_set_profile(options, profile, persist);
         if (apply_flags->parsed()) {
             if (verbatim_words.empty()) {
                 std::fprintf(stderr, "scxgamerctl: apply-flags needs flags, e.g. apply-flags -- "
@@ -136,7 +166,7 @@ int run(int argc, char** argv) {
                                      "Run with --help for more information.\n");
                 return kExitUsage;
             }
-            return cmd_apply_flags(options, verbatim_words);
+            return cmd_apply_flags(options, verbatim_words, persist);
         }
         if (profiles->parsed())
             return cmd_profiles(options);
@@ -156,6 +186,9 @@ int run(int argc, char** argv) {
         }
         if (agent->parsed())
             return cmd_agent(options, no_notify);
+        for (const auto& [action, sub] : learned_actions)
+            if (sub->parsed())
+                return cmd_learned(options, action, learned_key);
     } catch (const sdbus::Error& e) {
         return report_bus_error(e);
     }

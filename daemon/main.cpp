@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/flags.h"
 #include "core/log.h"
+#include "ml_cli.h"
 #include "service/daemon.h"
 
 #include <CLI/CLI.hpp>
@@ -45,6 +46,43 @@ int main(int argc, char** argv) {
                    "scx_stats socket to serve (empty: none)")
         ->capture_default_str()
         ->group("Daemon");
+    app.add_flag("--loader-companion", settings.loader_companion,
+                 "Leave the scheduler to scx_loader: detect games and switch scx_loader to "
+                 "Gaming mode while one runs")
+        ->group("Daemon");
+    // The learner (docs/learned-profiles.md): daemon options, not scheduler tunables.
+    ml::LearnerSettings& learning = settings.learning;
+    app.add_flag("--ml-collect", learning.collect,
+                 "While a game runs, store what it experiences every window (under --state-dir)")
+        ->group("Daemon");
+    app.add_flag("--ml-autotune", learning.autotune,
+                 "While a game runs, search the live tunables for a better configuration and "
+                 "save it as the game's learned profile (stores windows like --ml-collect)")
+        ->group("Daemon");
+    app.add_flag("--ml-profiles", learning.profiles,
+                 "Apply a game's learned profile while it runs (the base profile again after)")
+        ->group("Daemon");
+    app.add_option("--state-dir", learning.state_dir,
+                   "Where collected windows and learned profiles live (default " +
+                       learning.state_dir.string() + ")")
+        ->capture_default_str()
+        ->option_text("DIR")
+        ->group("Daemon");
+    unsigned window_secs = static_cast<unsigned>(learning.window.count());
+    app.add_option("--ml-window", window_secs,
+                   "Length of one measurement window, 1 to 60 s (default " +
+                       std::to_string(window_secs) + ")")
+        ->check(CLI::Range(1u, 60u))
+        ->capture_default_str()
+        ->option_text("SECS")
+        ->group("Daemon");
+    app.add_option("--ml-budget", learning.autotune_params.budget_windows,
+                   "Windows one autotuning session may use, verification included, 30 to 10000 "
+                   "(default " + std::to_string(learning.autotune_params.budget_windows) + ")")
+        ->check(CLI::Range(30u, 10000u))
+        ->capture_default_str()
+        ->option_text("N")
+        ->group("Daemon");
     unsigned monitor_secs = 0;
     app.add_option("--monitor", monitor_secs,
                    "Do not schedule: print the running daemon's stats every SECS seconds")
@@ -54,6 +92,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("-V,--version", version_text(), "Print the version and exit");
     add_flags(app);
     ConfigCommands config_commands(app);
+    MlTrainCommand ml_train(app);
 
     try {
         app.parse(argc, argv);
@@ -71,9 +110,14 @@ int main(int argc, char** argv) {
 
     if (config_commands.selected())
         return config_commands.run();
+    if (ml_train.selected())
+        return ml_train.run();
+    learning.window = std::chrono::seconds(window_secs);
     if (monitor_secs > 0)
         return monitor_stats(settings.stats_socket, monitor_secs);
 
+    // scx.service's EnvironmentFile tells us apart from other starters (where --persist saves).
+    settings.service_environment = ServiceEnvironment::of_this_process();
     try {
         Daemon daemon(std::move(settings));
         return daemon.run();

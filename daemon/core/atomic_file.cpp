@@ -79,17 +79,18 @@ fs::path write_temp_file(const fs::path& target, std::string_view content,
     if (fd.get() < 0)
         throw_errno("cannot create a temporary file for", target, errno);
     const fs::path temp = pattern;
+    // Errors name the target: the temp file is ours, the file being saved is what the user knows.
     try {
-        write_all(fd.get(), content, temp);
+        write_all(fd.get(), content, target);
         if (::fchmod(fd.get(), identity.mode) != 0)
-            throw_errno("cannot set the mode of", temp, errno);
+            throw_errno("cannot set the mode of", target, errno);
         if ((identity.uid != ::geteuid() || identity.gid != ::getegid()) &&
             ::fchown(fd.get(), identity.uid, identity.gid) != 0)
             throw_errno("cannot keep the owner of", target, errno);
         if (::fsync(fd.get()) != 0)
-            throw_errno("cannot write", temp, errno);
+            throw_errno("cannot write", target, errno);
         if (int error = fd.close_checked(); error != 0)
-            throw_errno("cannot write", temp, error);
+            throw_errno("cannot write", target, error);
     } catch (...) {
         ::unlink(temp.c_str());
         throw;

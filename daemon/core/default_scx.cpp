@@ -350,10 +350,12 @@ bool DefaultScxFile::remove_listed_scheduler(std::string_view name) {
         return false;
     std::string& content = lines_[*index].content;
     bool removed = false;
-    std::size_t pos = list_start(content);
+    const std::size_t start = list_start(content);
+    std::size_t pos = start;
     while ((pos = content.find(name, pos)) != std::string::npos) {
         const std::size_t end = pos + name.size();
-        const bool word_start = is_blank(content[pos - 1]) || content[pos - 1] == ':';
+        // Words as listed_schedulers() splits them: "a:scx_gamer" is one word, not ours.
+        const bool word_start = pos == start || is_blank(content[pos - 1]);
         const bool word_end = end == content.size() || is_blank(content[end]);
         if (!word_start || !word_end) {
             pos = end;

@@ -20,6 +20,7 @@ struct Game {
     std::string reason; // why it is a game: "steam-app-id", "wine-exe", "rule:...", "registered"
     uint64_t detected_at_us = 0; // CLOCK_REALTIME, microseconds
     std::optional<std::string> registered_by; // bus name of an explicit registration
+    std::optional<uint64_t> steam_app_id;     // from its environment; keys its learned profile
 };
 
 class GameRegistry {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <sstream>
 
 namespace scx_gamer {
 namespace {
@@ -75,11 +74,9 @@ std::string line_ending_of(std::string_view text) {
 }
 
 TomlValue parse_or_throw(std::string_view text, const std::string& source_name) {
-    std::istringstream input{std::string(text)};
-    auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);
+    auto parsed = toml_text::parse(text, source_name);
     if (parsed.is_err())
-        throw Error(toml_text::describe_error(parsed.unwrap_err().front(), source_name) +
-                    " (fix the file first; nothing was changed)");
+        throw Error(parsed.unwrap_err() + " (fix the file first; nothing was changed)");
     return std::move(parsed.unwrap());
 }
 
@@ -142,6 +139,22 @@ std::optional<SectionLayout> locate_section(const TomlValue& root, const LineInd
     if (layout.header_line > 1 && lines.content(layout.header_line - 1) == kGamerSectionMarker)
         layout.marker_line = layout.header_line - 1;
     return layout;
+}
+
+// A [scheds.scx_gamer] header appended at the end must extend `scheds`, which TOML forbids when
+// that is an inline table, an array of tables or a plain value: say so instead of writing a
+// file that no longer parses.
+void check_section_can_be_added(const TomlValue& root, const std::string& source_name) {
+    if (!root.is_table() || !root.contains("scheds"))
+        return;
+    const TomlValue& scheds = root.at("scheds");
+    if (scheds.is_table() && scheds.as_table_fmt().fmt != toml::table_format::oneline &&
+        scheds.as_table_fmt().fmt != toml::table_format::multiline_oneline)
+        return;
+    throw Error(toml_text::where(scheds.location()) +
+                ": scheds is not written as [scheds.NAME] sections (an inline table, an array or "
+                "a value), so [scheds.scx_gamer] cannot be added; edit " +
+                source_name + " by hand");
 }
 
 // A TOML basic string. Flags never need escapes (they are whitelisted), but the writer does not
@@ -343,7 +356,10 @@ std::string set_gamer_profiles(std::string_view text, const std::vector<NamedFla
                                const std::string& source_name) {
     check_profiles(profiles);
     const LineIndex lines(text);
-    const auto layout = locate_section(parse_or_throw(text, source_name), lines, source_name);
+    const TomlValue root = parse_or_throw(text, source_name);
+    const auto layout = locate_section(root, lines, source_name);
+    if (!layout)
+        check_section_can_be_added(root, source_name);
     std::string edited =
         layout ? update_section(text, lines, *layout, profiles) : append_section(text, profiles);
     validate_edit(text, edited, source_name,

@@ -95,13 +95,19 @@ std::optional<pid_t> LinuxProcReader::parent(pid_t pid) const {
     const auto status = read_file_prefix(file(pid, "status"), kMaxStatusBytes);
     if (!status)
         return std::nullopt;
+    return parse_status_ppid(*status);
+}
+
+std::optional<pid_t> parse_status_ppid(std::string_view status) {
     constexpr std::string_view kKey = "\nPPid:";
-    const auto key = status->find(kKey);
-    if (key == std::string::npos)
+    const auto key = status.find(kKey);
+    if (key == std::string_view::npos)
         return std::nullopt;
-    std::string_view value(*status);
-    value.remove_prefix(key + kKey.size());
+    std::string_view value = status.substr(key + kKey.size());
     value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+    // Digits only: from_chars would take "-0" as 0.
+    if (value.empty() || value.front() < '0' || value.front() > '9')
+        return std::nullopt;
     pid_t ppid = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ppid);
     if (error != std::errc{} || ppid < 0 || (end != value.data() + value.size() && *end != '\n'))

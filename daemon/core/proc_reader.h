@@ -77,6 +77,9 @@ std::optional<ProcessInfo> read_process_info(const ProcReader& reader, pid_t pid
 // If the content was cut at a read cap, the incomplete last item is dropped.
 std::vector<std::string> split_nul_separated(const std::string& content, bool truncated);
 
+// The PPid of /proc/PID/status text; nullopt if the line is missing or its value malformed.
+std::optional<pid_t> parse_status_ppid(std::string_view status);
+
 // The Steam app id in an environment, per ProcessInfo::steam_app_id.
 std::optional<std::uint64_t>
 steam_app_id_from_environment(const std::vector<std::string>& environment);

@@ -6,7 +6,6 @@
 #include "core/toml_location.h"
 
 #include <algorithm>
-#include <sstream>
 
 namespace scx_gamer {
 
@@ -48,10 +47,9 @@ class LoaderTomlReader {
         if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
             return unusable(source_name_ + ": the file is empty, and scx_loader rejects an empty "
                                            "config file");
-        std::istringstream input{std::string(text)};
-        auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name_);
+        auto parsed = toml_text::parse(text, source_name_);
         if (parsed.is_err())
-            return unusable(toml_text::describe_error(parsed.unwrap_err().front(), source_name_));
+            return unusable(parsed.unwrap_err());
         const TomlValue& root = parsed.unwrap();
         warn_about_default_sched(root);
 

@@ -22,6 +22,8 @@ constexpr StatField kFields[] = {
     {"nr_bg_starve_guard", StatKind::U64, "background tasks run first because they waited too long"},
     {"nr_migrations", StatKind::U64, "tasks that started on a different CPU than they last ran on"},
     {"nr_game_wakeups", StatKind::U64, "game thread wakeups measured"},
+    {"nr_cpu_releases", StatKind::U64,
+     "times a real-time task took a CPU and its waiting tasks went back to the shared queues"},
     {"game_wakeup_p50_us", StatKind::U64, "game wakeup latency, median (us)"},
     {"game_wakeup_p99_us", StatKind::U64, "game wakeup latency, 99th percentile (us)"},
     {"game_wakeup_p999_us", StatKind::U64, "game wakeup latency, 99.9th percentile (us)"},

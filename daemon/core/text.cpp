@@ -35,6 +35,51 @@ std::string quote_for_message(std::string_view text, std::size_t max_chars) {
     return quoted;
 }
 
+std::optional<std::size_t> find_non_text_byte(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        if (lead < 0x80) {
+            const bool crlf = lead == '\r' && i + 1 < text.size() && text[i + 1] == '\n';
+            const bool control =
+                (lead < 0x20 && lead != '\t' && lead != '\n' && !crlf) || lead == 0x7f;
+            if (control)
+                return i;
+            ++i;
+            continue;
+        }
+        // RFC 3629's table: the lead byte gives the length, and for E0, ED, F0 and F4 a narrower
+        // range of the second byte rules out overlong forms, surrogates and > U+10FFFF.
+        std::size_t length = 0;
+        unsigned char second_min = 0x80;
+        unsigned char second_max = 0xbf;
+        if (lead >= 0xc2 && lead <= 0xdf) {
+            length = 2;
+        } else if (lead >= 0xe0 && lead <= 0xef) {
+            length = 3;
+            second_min = lead == 0xe0 ? 0xa0 : 0x80;
+            second_max = lead == 0xed ? 0x9f : 0xbf;
+        } else if (lead >= 0xf0 && lead <= 0xf4) {
+            length = 4;
+            second_min = lead == 0xf0 ? 0x90 : 0x80;
+            second_max = lead == 0xf4 ? 0x8f : 0xbf;
+        } else {
+            return i;
+        }
+        if (text.size() - i < length)
+            return i;
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto byte = static_cast<unsigned char>(text[i + k]);
+            const unsigned char min = k == 1 ? second_min : 0x80;
+            const unsigned char max = k == 1 ? second_max : 0xbf;
+            if (byte < min || byte > max)
+                return i;
+        }
+        i += length;
+    }
+    return std::nullopt;
+}
+
 std::string to_lower_ascii(std::string_view text) {
     std::string lower(text);
     std::transform(lower.begin(), lower.end(), lower.begin(),

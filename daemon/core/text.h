@@ -1,6 +1,8 @@
 // Small string helpers shared by the core modules.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,11 @@ bool ends_with_ignoring_case(std::string_view text, std::string_view suffix);
 std::string_view unix_basename(std::string_view path);
 // Last component of a path that may use '\' (Wine: "Z:\\games\\Game.exe" -> "Game.exe").
 std::string_view windows_basename(std::string_view path);
+
+// The offset of the first byte that keeps text from being UTF-8 text: invalid UTF-8 (overlong,
+// surrogate, beyond U+10FFFF, cut short) or a control character other than tab, LF and the CR
+// of a CRLF (a lone CR ends no line in TOML).
+std::optional<std::size_t> find_non_text_byte(std::string_view text);
 
 // Shell-style glob match (fnmatch(3)); '*' also matches '/' so "*/steamapps/*" works anywhere.
 bool glob_match(std::string_view pattern, std::string_view text, bool ignore_case = false);

@@ -1,10 +1,16 @@
-// "file:line:col: reason" texts from toml11 locations and errors. Include from .cpp files only:
-// it pulls in toml.hpp, which the core library keeps out of its public headers.
+// Parsing TOML text, and "file:line:col: reason" texts from toml11 locations and errors. Include
+// from .cpp files only: it pulls in toml.hpp, which the core library keeps out of its public
+// headers.
 #pragma once
+
+#include "core/text.h"
 
 #include <toml.hpp>
 
+#include <algorithm>
+#include <sstream>
 #include <string>
+#include <string_view>
 
 namespace scx_gamer::toml_text {
 
@@ -24,15 +30,54 @@ inline std::string without_function_name(std::string title) {
     return title;
 }
 
+// Our errors and warnings are one line each, but some toml11 explanations hold a raw line break
+// ("expected 0x0a(LINE FEED) or \r\n"): show it escaped, as written here.
+inline std::string escape_line_breaks(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else
+            out += c;
+    }
+    return out;
+}
+
 // "config.toml:2:3: invalid table key (expected ])"
 inline std::string describe_error(const toml::error_info& error, const std::string& source_name) {
     std::string text = without_function_name(error.title());
     if (error.locations().empty())
-        return source_name + ": " + text;
+        return source_name + ": " + escape_line_breaks(text);
     const auto& [location, detail] = error.locations().front();
     if (!detail.empty())
         text += " (" + detail + ")";
-    return where(location) + ": " + text;
+    return where(location) + ": " + escape_line_breaks(text);
+}
+
+// Parses TOML text; the error is "file:line:col: reason". Bytes TOML forbids everywhere (invalid
+// UTF-8, control characters other than tab, LF and CRLF) are refused before toml11 sees them:
+// toml11 4.4 loops forever recovering from one in a comment followed by another comment line
+// ("#\xff\n#", "# a\rb\n#"... found by tests/fuzz/fuzz_loader_toml); a config file must not hang
+// us.
+inline toml::result<toml::ordered_value, std::string> parse(std::string_view text,
+                                                            const std::string& source_name) {
+    if (const auto bad = find_non_text_byte(text)) {
+        const std::string_view before = text.substr(0, *bad);
+        const auto line = std::count(before.begin(), before.end(), '\n') + 1;
+        const std::size_t column = *bad - (before.rfind('\n') + 1) + 1; // npos + 1 == 0
+        const bool ascii = static_cast<unsigned char>(text[*bad]) < 0x80;
+        return toml::err(source_name + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                         ": " + (ascii ? "control character " : "invalid UTF-8 ") +
+                         quote_for_message(text.substr(*bad, 1)) +
+                         " (TOML files must be UTF-8 text)");
+    }
+    std::istringstream input{std::string(text)};
+    auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);
+    if (parsed.is_err())
+        return toml::err(describe_error(parsed.unwrap_err().front(), source_name));
+    return toml::ok(std::move(parsed.unwrap()));
 }
 
 } // namespace scx_gamer::toml_text

@@ -12,6 +12,8 @@ sdbus::Error to_dbus_error(const std::exception_ptr& error) {
         std::rethrow_exception(error);
     } catch (const UnknownProfile& e) {
         return sdbus::Error(sdbus::Error::Name{kErrorUnknownProfile}, e.what());
+    } catch (const UnknownLearnedProfile& e) {
+        return sdbus::Error(sdbus::Error::Name{kErrorUnknownLearnedProfile}, e.what());
     } catch (const FlagError& e) {
         return sdbus::Error(sdbus::Error::Name{kErrorInvalidFlags}, e.what());
     } catch (const sdbus::Error& e) {

@@ -2,6 +2,7 @@
 
 #include "bus_client_watch.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "dbus_errors.h"
 #include "names.h"
 #include "polkit_authority.h"
@@ -24,6 +25,49 @@ constexpr std::array<std::string_view, 4> kChangingProperties{"Profile", "Flags"
 
 std::string mode_name(ChangeMode mode) {
     return mode == ChangeMode::Reattach ? "reattach" : "live";
+}
+
+// The a{sv} options of the *WithOptions methods.
+struct CallOptions {
+    bool persist = false;
+};
+
+// Unknown names and wrong types are the caller's mistake, reported before polkit is asked.
+CallOptions parse_call_options(const std::map<std::string, sdbus::Variant>& options) {
+    const sdbus::Error::Name invalid_args{dbus_names::kErrorInvalidArgs};
+    CallOptions parsed;
+    for (const auto& [name, value] : options) {
+        if (name != dbus_names::kOptionPersist)
+            throw sdbus::Error(invalid_args, "unknown option " + quote_for_message(name) +
+                                                 " (known: " + dbus_names::kOptionPersist + ")");
+        if (!value.containsValueOfType<bool>()) {
+            const char* type = value.peekValueType();
+            throw sdbus::Error(invalid_args, std::string("option ") + dbus_names::kOptionPersist +
+                                                 " must be a boolean (b), not " +
+                                                 quote_for_message(type ? type : ""));
+        }
+        parsed.persist = value.get<bool>();
+    }
+    return parsed;
+}
+
+// A learned profile as the a{sv} of ListLearnedProfiles / GetLearnedProfile (keys in the XML).
+std::map<std::string, sdbus::Variant> learned_dict(const ml::LearnedProfile& profile,
+                                                   const std::string& active_profile) {
+    return {
+        {"key", sdbus::Variant{profile.key}},
+        {"game", sdbus::Variant{profile.game}},
+        {"flags", sdbus::Variant{to_args(profile.tunables)}},
+        {"source", sdbus::Variant{profile.source}},
+        {"date", sdbus::Variant{profile.date}},
+        {"objective_before_us", sdbus::Variant{profile.objective_before}},
+        {"objective_after_us", sdbus::Variant{profile.objective_after}},
+        {"before_flags", sdbus::Variant{to_args(profile.before)}},
+        {"trials", sdbus::Variant{static_cast<uint32_t>(profile.trials)}},
+        {"windows", sdbus::Variant{static_cast<uint32_t>(profile.windows)}},
+        {"single_config", sdbus::Variant{profile.single_config}},
+        {"applied", sdbus::Variant{active_profile == "learned:" + profile.key}},
+    };
 }
 
 std::string describe(const AuthorizationSubject& caller) {
@@ -65,6 +109,10 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
         }
     }
 
+    void scheduler_exited(const std::string& reason, const std::string& message) {
+        emitSchedulerExited(reason, message);
+    }
+
     void properties_changed(const std::vector<std::string>& names) {
         std::vector<sdbus::PropertyName> known;
         for (const auto& name : names)
@@ -104,27 +152,35 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
 
     // Privileged methods: asynchronous, so a polkit password dialog does not stall the loop.
     void SetProfile(sdbus::Result<std::string>&& result, std::string name) override {
-        authorize_then(
-            std::move(result), dbus_names::kActionSetProfile, {{"profile", name}},
-            [this, name](sdbus::Result<std::string>& reply, const AuthorizationSubject& caller) {
-                const ApplyOutcome outcome = controller_.set_profile(name);
-                log_info("D-Bus: ", describe(caller), " set profile ", name);
-                reply.returnResults(mode_name(outcome.mode));
-            });
+        set_profile(std::move(result), name, CallOptions{});
+    }
+
+    void SetProfileWithOptions(sdbus::Result<std::string>&& result, std::string name,
+                               std::map<std::string, sdbus::Variant> options) override {
+        CallOptions parsed;
+        try {
+            parsed = parse_call_options(options);
+        } catch (const sdbus::Error& e) {
+            result.returnError(e);
+            return;
+        }
+        set_profile(std::move(result), name, parsed);
     }
 
     void ApplyFlags(sdbus::Result<std::string>&& result, std::vector<std::string> flags) override {
-        std::string joined;
-        for (const auto& flag : flags)
-            joined += (joined.empty() ? "" : " ") + flag;
-        authorize_then(
-            std::move(result), dbus_names::kActionApplyFlags, {{"flags", joined}},
-            [this, flags](sdbus::Result<std::string>& reply, const AuthorizationSubject& caller) {
-                const ApplyOutcome outcome = controller_.apply_flags(flags);
-                log_info("D-Bus: ", describe(caller), " applied flags (", mode_name(outcome.mode),
-                         ")");
-                reply.returnResults(mode_name(outcome.mode));
-            });
+        apply_flags(std::move(result), flags, CallOptions{});
+    }
+
+    void ApplyFlagsWithOptions(sdbus::Result<std::string>&& result, std::vector<std::string> flags,
+                               std::map<std::string, sdbus::Variant> options) override {
+        CallOptions parsed;
+        try {
+            parsed = parse_call_options(options);
+        } catch (const sdbus::Error& e) {
+            result.returnError(e);
+            return;
+        }
+        apply_flags(std::move(result), flags, parsed);
     }
 
     void RegisterGame(sdbus::Result<>&& result, uint32_t pid) override {
@@ -151,6 +207,36 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
             });
     }
 
+    std::vector<std::map<std::string, sdbus::Variant>> ListLearnedProfiles() override {
+        return translating_errors([&] {
+            std::vector<std::map<std::string, sdbus::Variant>> out;
+            const std::string active = controller_.profile();
+            for (const auto& profile : controller_.learned_profiles())
+                out.push_back(learned_dict(profile, active));
+            return out;
+        });
+    }
+
+    std::map<std::string, sdbus::Variant> GetLearnedProfile(const std::string& key) override {
+        return translating_errors(
+            [&] { return learned_dict(controller_.learned_profile(key), controller_.profile()); });
+    }
+
+    std::string ExportLearnedProfile(const std::string& key) override {
+        return translating_errors([&] { return controller_.export_learned_profile(key); });
+    }
+
+    void DeleteLearnedProfile(sdbus::Result<>&& result, std::string key) override {
+        authorize_then(std::move(result), dbus_names::kActionDeleteLearnedProfile,
+                       {{"key", key}},
+                       [this, key](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
+                           controller_.delete_learned_profile(key);
+                           log_info("D-Bus: ", describe(caller), " deleted learned profile ",
+                                    quote_for_message(key));
+                           reply.returnResults();
+                       });
+    }
+
     std::string Profile() override {
         return translating_errors([&] { return controller_.profile(); });
     }
@@ -164,6 +250,62 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
         return translating_errors([&] { return controller_.detection_method(); });
     }
     std::string Version() override { return version_; }
+
+    // Saving edits /etc: with persist, the persist action stands in for the method's own.
+    void set_profile(sdbus::Result<std::string>&& result, const std::string& name,
+                     const CallOptions& options) {
+        std::map<std::string, std::string> details{{"profile", name}};
+        if (options.persist)
+            details.emplace(dbus_names::kOptionPersist, "true");
+        authorize_then(std::move(result),
+                       options.persist ? dbus_names::kActionPersist : dbus_names::kActionSetProfile,
+                       details,
+                       [this, name, options](sdbus::Result<std::string>& reply,
+                                             const AuthorizationSubject& caller) {
+                           const ApplyOutcome outcome = controller_.set_profile(name);
+                           log_info("D-Bus: ", describe(caller), " set profile ", name);
+                           if (options.persist)
+                               persist_applied_change(caller);
+                           reply.returnResults(mode_name(outcome.mode));
+                       });
+    }
+
+    void apply_flags(sdbus::Result<std::string>&& result, const std::vector<std::string>& flags,
+                     const CallOptions& options) {
+        std::string joined;
+        for (const auto& flag : flags)
+            joined += (joined.empty() ? "" : " ") + flag;
+        std::map<std::string, std::string> details{{"flags", joined}};
+        if (options.persist)
+            details.emplace(dbus_names::kOptionPersist, "true");
+        authorize_then(std::move(result),
+                       options.persist ? dbus_names::kActionPersist : dbus_names::kActionApplyFlags,
+                       details,
+                       [this, flags, options](sdbus::Result<std::string>& reply,
+                                              const AuthorizationSubject& caller) {
+                           const ApplyOutcome outcome = controller_.apply_flags(flags);
+                           log_info("D-Bus: ", describe(caller), " applied flags (",
+                                    mode_name(outcome.mode), ")");
+                           if (options.persist)
+                               persist_applied_change(caller);
+                           reply.returnResults(mode_name(outcome.mode));
+                       });
+    }
+
+    // The change is in force already; a failure to save must say so, or a client would retry
+    // (or report) a change that did happen.
+    void persist_applied_change(const AuthorizationSubject& caller) {
+        try {
+            controller_.persist();
+        } catch (const std::exception& e) {
+            log_warning("D-Bus: saving the change of ", describe(caller), " failed: ", e.what());
+            throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorPersistFailed},
+                               std::string("the change was applied to the running scheduler but "
+                                           "not saved for the next start: ") +
+                                   e.what());
+        }
+        log_info("D-Bus: ", describe(caller), " saved the change for the next start");
+    }
 
     template <typename Body> static auto translating_errors(Body body) -> decltype(body()) {
         try {
@@ -253,6 +395,10 @@ std::unique_ptr<DbusService> DbusService::start(sdbus::IConnection& bus, sd_even
         if (auto object = weak.lock())
             object->properties_changed(names);
     };
+    events.scheduler_exited = [weak](const std::string& reason, const std::string& message) {
+        if (auto object = weak.lock())
+            object->scheduler_exited(reason, message);
+    };
     controller.subscribe(std::move(events));
 
     bus.requestName(sdbus::ServiceName{dbus_names::kBusName});
@@ -261,7 +407,28 @@ std::unique_ptr<DbusService> DbusService::start(sdbus::IConnection& bus, sd_even
     return service;
 }
 
+void DbusService::on_disconnect(std::function<void()> lost) {
+    lost_ = std::move(lost);
+    if (disconnect_match_)
+        return;
+    // sd-bus synthesizes this signal locally when the connection breaks; the match never reaches
+    // the bus daemon.
+    disconnect_match_ = bus_.addMatch(
+        "type='signal',path='/org/freedesktop/DBus/Local',interface='org.freedesktop.DBus.Local',"
+        "member='Disconnected'",
+        [this](sdbus::Message) {
+            // A closed connection must leave the loop now: sdbus-c++ asks it for its fd before
+            // every iteration and throws on a closed one.
+            bus_.detachSdEventLoop();
+            detach_loop_on_exit_ = false;
+            if (auto lost = std::exchange(lost_, nullptr))
+                lost();
+        },
+        sdbus::return_slot);
+}
+
 DbusService::~DbusService() {
+    disconnect_match_.reset();
     if (owns_name_) {
         try {
             bus_.releaseName(sdbus::ServiceName{dbus_names::kBusName});

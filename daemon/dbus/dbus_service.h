@@ -16,6 +16,7 @@
 
 #include <systemd/sd-event.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,7 +32,7 @@ class DbusService {
 
     // Attaches `bus` to `loop` (unless it already is), exports the object, subscribes to the
     // controller's events and finally requests org.cachyos.ScxGamer: clients that see the name
-    // find the object complete, and systemd's Type=dbus readiness means ready to serve.
+    // find the object complete.
     // Throws sdbus::Error when the name cannot be owned (org.freedesktop.DBus.Error.AccessDenied
     // when not root, ...FileExists when another instance owns it) and std::invalid_argument when
     // `bus` is attached to a different loop.
@@ -44,6 +45,12 @@ class DbusService {
     // are ignored, so the controller may outlive the service.
     ~DbusService();
 
+    // `lost` runs once when the connection to the bus breaks (the bus daemon stopped or
+    // restarted). By then the connection is detached from the loop; it is of no further use, so
+    // the owner destroys this service and the connection (not from inside `lost`) and connects
+    // again.
+    void on_disconnect(std::function<void()> lost);
+
     DbusService(const DbusService&) = delete;
     DbusService& operator=(const DbusService&) = delete;
 
@@ -53,6 +60,8 @@ class DbusService {
     sdbus::IConnection& bus_;
     bool detach_loop_on_exit_;
     bool owns_name_ = false;
+    std::function<void()> lost_;
+    sdbus::Slot disconnect_match_; // the local Disconnected signal; calls lost_
     // Shared because the controller's event callbacks hold weak references to it: Controller has
     // no unsubscribe, and the object may go before the controller does.
     std::shared_ptr<ScxGamerObject> object_;

@@ -13,16 +13,28 @@ inline constexpr const char* kInterface = "org.cachyos.ScxGamer";
 inline constexpr const char* kActionSetProfile = "org.cachyos.scxgamer.set-profile";
 inline constexpr const char* kActionApplyFlags = "org.cachyos.scxgamer.apply-flags";
 inline constexpr const char* kActionRegisterGame = "org.cachyos.scxgamer.register-game";
+// SetProfileWithOptions / ApplyFlagsWithOptions with persist=true: the change and saving it.
+inline constexpr const char* kActionPersist = "org.cachyos.scxgamer.persist";
+// DeleteLearnedProfile.
+inline constexpr const char* kActionDeleteLearnedProfile =
+    "org.cachyos.scxgamer.delete-learned-profile";
 
 // Errors of our own.
 inline constexpr const char* kErrorUnknownProfile = "org.cachyos.ScxGamer.Error.UnknownProfile";
 inline constexpr const char* kErrorInvalidFlags = "org.cachyos.ScxGamer.Error.InvalidFlags";
 inline constexpr const char* kErrorNotRegistered = "org.cachyos.ScxGamer.Error.NotRegistered";
 inline constexpr const char* kErrorFailed = "org.cachyos.ScxGamer.Error.Failed";
+inline constexpr const char* kErrorPersistFailed = "org.cachyos.ScxGamer.Error.PersistFailed";
+inline constexpr const char* kErrorUnknownLearnedProfile =
+    "org.cachyos.ScxGamer.Error.UnknownLearnedProfile";
 
 // Standard errors we reply with.
 inline constexpr const char* kErrorAccessDenied = "org.freedesktop.DBus.Error.AccessDenied";
 inline constexpr const char* kErrorInteractiveAuthorizationRequired =
     "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired";
+inline constexpr const char* kErrorInvalidArgs = "org.freedesktop.DBus.Error.InvalidArgs";
+
+// Keys of the a{sv} options of the *WithOptions methods.
+inline constexpr const char* kOptionPersist = "persist";
 
 } // namespace scx_gamer::dbus_names

@@ -90,8 +90,8 @@ void PolkitAuthority::check(const AuthorizationSubject& subject, const std::stri
     // Shared so that `done` can still be called when sending fails after the lambda was handed
     // over (and because sdbus-c++ stores reply handlers in copyable std::functions).
     auto shared_done = std::make_shared<Done>(std::move(done));
-    auto on_reply = [shared_done, action_id](std::optional<sdbus::Error> error,
-                                             PolkitResult result) {
+    auto on_reply = [shared_done, action_id, interactive = subject.allow_interaction](
+                        std::optional<sdbus::Error> error, PolkitResult result) {
         const Done& report = *shared_done;
         if (error) {
             report({AuthorizationVerdict::Unreachable,
@@ -102,6 +102,13 @@ void PolkitAuthority::check(const AuthorizationSubject& subject, const std::stri
         const bool is_challenge = result.get<1>();
         if (is_authorized)
             report({AuthorizationVerdict::Allowed, "polkit allowed " + action_id});
+        // The caller allowed a password prompt and polkit still only offers one: no
+        // authentication agent could ask (none in the caller's session). Asking again with
+        // interaction would change nothing, so this is a plain refusal.
+        else if (is_challenge && interactive)
+            report({AuthorizationVerdict::Denied,
+                    "authentication is required for " + action_id +
+                        " and no authentication agent is available to ask for it"});
         else if (is_challenge)
             report({AuthorizationVerdict::NeedsInteraction,
                     "authentication is required for " + action_id});

@@ -4,6 +4,7 @@
 
 #include "core/game_registry.h"
 #include "core/stats_fields.h"
+#include "ml/learned_profile.h"
 
 #include <cstdint>
 #include <functional>
@@ -30,12 +31,19 @@ struct UnknownProfile : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Raised for a learned-profile key that has no profile (D-Bus: ...Error.UnknownLearnedProfile).
+struct UnknownLearnedProfile : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // Observers of the daemon's state; the D-Bus object turns these into signals.
 struct ControllerEvents {
     std::function<void(const Game&)> game_detected;
     std::function<void(const Game&)> game_exited;
     // Names of D-Bus-visible properties whose value changed ("Profile", "Flags", ...).
     std::function<void(const std::vector<std::string>&)> properties_changed;
+    // The kernel unloaded the scheduler for an error: its reason and message (ops.exit()).
+    std::function<void(const std::string& reason, const std::string& message)> scheduler_exited;
 };
 
 class Controller {
@@ -54,6 +62,10 @@ public:
     virtual ApplyOutcome set_profile(const std::string& name) = 0;
     // Throws FlagError (naming the bad flag) before changing anything.
     virtual ApplyOutcome apply_flags(const std::vector<std::string>& flags) = 0;
+    // Saves the profile and flags now in force so that the next start comes back to them
+    // (core/persist.h says where and what). The running scheduler is not touched. Throws Error
+    // naming the file and the reason; the file is then left as it was.
+    virtual void persist() = 0;
 
     // Explicit registration; `owner` is the caller's unique bus name. Throws Error when pid does
     // not exist.
@@ -62,6 +74,14 @@ public:
     virtual bool unregister_game(uint32_t pid) = 0;
     // The bus client left: drop what it registered.
     virtual void client_vanished(const std::string& owner) = 0;
+
+    // Learned profiles (docs/learned-profiles.md), by game key. The list skips unreadable files
+    // (logged); the others throw UnknownLearnedProfile for a key without a profile, Error for an
+    // unreadable one. Deleting the profile of the running game reverts it to the base profile.
+    virtual std::vector<ml::LearnedProfile> learned_profiles() const = 0;
+    virtual ml::LearnedProfile learned_profile(const std::string& key) const = 0;
+    virtual std::string export_learned_profile(const std::string& key) const = 0;
+    virtual void delete_learned_profile(const std::string& key) = 0;
 
     virtual void subscribe(ControllerEvents events) = 0;
 };

@@ -1,13 +1,18 @@
 #include "daemon.h"
 
+#include "core/config_reload.h"
 #include "core/error.h"
 #include "core/cpu_list.h"
 #include "core/latency.h"
 #include "core/log.h"
 #include "core/proc_reader.h"
+#include "core/text.h"
+#include "ml/game_key.h"
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
+#include <random>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -24,6 +29,19 @@ uint64_t realtime_us() {
 bool process_exists(uint32_t pid) {
     std::error_code ec;
     return std::filesystem::exists("/proc/" + std::to_string(pid), ec);
+}
+
+uint64_t monotonic_ns() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now); // the clock of bpf_ktime_get_ns()
+    return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+}
+
+// "12.34": milliseconds with two decimals, for log lines.
+std::string format_ms(uint64_t ns) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.2f", static_cast<double>(ns) / 1e6);
+    return text;
 }
 
 const char* hook_name(DetectorHook hook) {
@@ -45,7 +63,7 @@ Daemon::Daemon(DaemonSettings settings)
     profile_set_ = std::move(loaded.profiles);
     const Profile* chosen = profile_set_.find(profile_);
     if (!chosen)
-        throw UnknownProfile("unknown profile '" + profile_ + "'");
+        throw UnknownProfile("unknown profile " + quote_for_message(profile_));
     options_ = profile_set_.resolve(*chosen, custom_flags_);
     set_log_verbose(options_.verbose);
 
@@ -55,49 +73,75 @@ Daemon::Daemon(DaemonSettings settings)
             scheduler_->add_game(game.pid);
         if (detector_)
             detector_->watch(game.pid);
+        if (loader_)
+            loader_->game_started(game);
         log_notice("game detected: ", game.name, " (pid ", game.pid, ", ", game.reason, ")");
         for (const auto& subscriber : subscribers_)
             if (subscriber.game_detected)
                 subscriber.game_detected(game);
+        follow_current_game(); // after GameDetected: its learned profile shows as Profile next
     });
     games_.on_removed([this](const Game& game) {
         if (scheduler_)
             scheduler_->remove_game(game.pid);
         if (detector_)
             detector_->unwatch(game.pid);
+        if (loader_)
+            loader_->game_exited(game);
         log_notice("game exited: ", game.name, " (pid ", game.pid, ")");
         for (const auto& subscriber : subscribers_)
             if (subscriber.game_exited)
                 subscriber.game_exited(game);
+        follow_current_game();
     });
 }
 
 Daemon::~Daemon() = default;
 
 int Daemon::run() {
-    if (auto blocker = attach_blocker(system_)) {
+    // A companion leaves the kernel to scx_loader's scheduler: nothing of ours to attach.
+    if (auto blocker = settings_.loader_companion ? std::nullopt : attach_blocker(system_)) {
         log_err(*blocker);
         return kExitFailure;
     }
     exec_retry_timer_ = loop_.timer([this] { retry_pending_execs(); });
+    restart_timer_ = loop_.timer([this] { restart_scheduler(); });
     sigint_ = loop_.on_signal(SIGINT, [this] { loop_.exit(kExitOk); });
     sigterm_ = loop_.on_signal(SIGTERM, [this] { loop_.exit(kExitOk); });
+    sighup_ = loop_.on_signal(SIGHUP, [this] { reload_config("SIGHUP"); });
+    config_watch_ = std::make_unique<ConfigWatch>(
+        loop_, config_files("/", settings_.rules_path),
+        [this] { reload_config("a configuration file changed"); });
+    start_learner(); // before the scan: a game found running is followed at once
 
-    attach_scheduler();
+    if (!settings_.loader_companion)
+        attach_scheduler();
     start_detector();
     scan_running_processes();
-    start_stats_server();
+    // The stock scheduler serves the scx_stats socket itself; ours would take its path over.
+    if (!settings_.loader_companion)
+        start_stats_server();
     start_dbus();
+    if (settings_.loader_companion)
+        start_companion();
     if (options_.stats_secs > 0)
         stats_timer_ = loop_.every(std::chrono::seconds(options_.stats_secs),
                                    [this] { print_stats(); });
 
-    log_info("ready: scheduler ", GAMER_OPS_NAME, " attached, profile ", profile_,
-             ", detector: ", detection_method());
-    sd_notifyf(0, "READY=1\nSTATUS=Scheduling (profile %s)", profile_.c_str());
+    if (settings_.loader_companion)
+        log_info("ready: companion of scx_loader (scheduler ", GAMER_OPS_NAME,
+                 " not attached), detector: ", detection_method());
+    else
+        log_info("ready: scheduler ", GAMER_OPS_NAME, " attached, profile ", profile_,
+                 ", detector: ", detection_method());
+    if (settings_.loader_companion)
+        sd_notify(0, "READY=1\nSTATUS=Detecting games for scx_loader (companion mode)");
+    else
+        sd_notifyf(0, "READY=1\nSTATUS=Scheduling (profile %s)", profile_.c_str());
 
     loop_.run();
     sd_notify(0, "STOPPING=1");
+    loader_.reset(); // gives scx_loader back what it ran before a game that still runs
     dbus_.reset();
     bus_.reset();
     stats_server_.reset();
@@ -147,13 +191,81 @@ void Daemon::start_stats_server() {
 // Without a system bus (early boot, a broken bus) the scheduler still runs: D-Bus is how users
 // reach the daemon, not what it needs to schedule.
 void Daemon::start_dbus() {
+    bus_retry_timer_ = loop_.timer([this] { reconnect_bus(); });
+    try {
+        serve_dbus();
+    } catch (const std::exception& e) {
+        log_warning("not serving org.cachyos.ScxGamer on the system bus: ", e.what());
+    }
+}
+
+void Daemon::serve_dbus() {
     try {
         bus_ = DbusService::connect_system_bus();
         dbus_ = DbusService::start(*bus_, loop_.get(), *this, settings_.version);
-    } catch (const std::exception& e) {
+        dbus_->on_disconnect([this] { on_bus_lost(); });
+    } catch (...) {
         dbus_.reset();
         bus_.reset();
-        log_warning("not serving org.cachyos.ScxGamer on the system bus: ", e.what());
+        throw;
+    }
+}
+
+// The bus daemon went away (stopped, or restarted by an administrator). Scheduling does not
+// depend on it, so the daemon stays and serves again once a bus is back, rather than exit and
+// leave the machine on the kernel's default scheduler until a restart. This runs inside the dead
+// connection's callback: the connection is dropped from the timer.
+void Daemon::on_bus_lost() {
+    log_warning("lost the system bus; scheduling goes on, reconnecting");
+    bus_retry_timer_.arm(std::chrono::microseconds(0));
+}
+
+void Daemon::reconnect_bus() {
+    dbus_.reset();
+    bus_.reset();
+    try {
+        serve_dbus();
+        log_notice("reconnected to the system bus");
+    } catch (const std::exception& e) {
+        log_debug("the system bus is not back yet: ", e.what());
+        bus_retry_timer_.arm(kBusRetryDelay);
+    }
+}
+
+// Without a system bus there is no scx_loader to talk to; detection and our own D-Bus object
+// (if any) go on.
+void Daemon::start_companion() {
+    try {
+        loader_ = LoaderBusLink::start(loop_.get());
+    } catch (const std::exception& e) {
+        log_warning("companion mode: cannot reach the system bus: ", e.what());
+        return;
+    }
+    for (const Game& game : games_.games()) // found by the scan before the link existed
+        loader_->game_started(game);
+}
+
+// SIGHUP, or an edit of a watched file. A bad edit is logged (file:line:col) and keeps what
+// worked; a changed running profile is applied live, as SetProfile would.
+void Daemon::reload_config(const char* why) {
+    log_info("reloading game rules and profiles (", why, ")");
+    const GameRules previous_rules = classifier_.rules();
+    if (classifier_.reload_rules(settings_.rules_path) && !(classifier_.rules() == previous_rules))
+        scan_running_processes(); // a new rule may make a running process a game, or not one
+    ProfileReload reload = reload_profiles(profile_set_, profile_);
+    for (const std::string& warning : reload.warnings)
+        log_warning(warning);
+    if (!reload.changed)
+        return;
+    profile_set_ = std::move(reload.profiles);
+    log_info("profiles reloaded from ",
+             reload.source ? reload.source->string() : std::string("the built-in table"));
+    if (!reload.active_changed)
+        return;
+    try {
+        change_options(resolve_options(profile_, custom_flags_), profile_, custom_flags_);
+    } catch (const std::exception& e) {
+        log_err("applying the reloaded profile ", profile_, ": ", e.what());
     }
 }
 
@@ -163,15 +275,34 @@ void Daemon::on_scheduler_exit() {
         return;
     if (exit->restart_requested()) {
         log_notice("the kernel asked for a scheduler restart (", exit->reason, "); re-attaching");
-        scheduler_exit_ = {};
-        scheduler_.reset();
-        attach_scheduler();
+        // Re-attaching replaces scheduler_exit_, the source whose callback this is: do it from a
+        // timer, once this callback has returned.
+        scheduler_exit_.disable();
+        restart_timer_.arm(std::chrono::microseconds(0));
         return;
     }
     log_err("scheduler unloaded by the kernel: ", exit->reason,
             exit->msg.empty() ? "" : " (", exit->msg, exit->msg.empty() ? "" : ")");
+    // Clients hear it before the daemon leaves the bus: the signals are queued on the connection
+    // now and flushed when it closes.
+    notify_properties({"SchedulerState"});
+    for (const auto& subscriber : subscribers_)
+        if (subscriber.scheduler_exited)
+            subscriber.scheduler_exited(exit->reason, exit->msg);
     exit_code_ = kExitKernelEjected;
     loop_.exit(kExitKernelEjected);
+}
+
+void Daemon::restart_scheduler() {
+    scheduler_exit_ = {};
+    scheduler_.reset();
+    try {
+        attach_scheduler();
+    } catch (const std::exception& e) {
+        log_err("re-attaching the scheduler failed: ", e.what());
+        exit_code_ = kExitFailure;
+        loop_.exit(kExitFailure);
+    }
 }
 
 void Daemon::on_detector_events() {
@@ -182,10 +313,10 @@ void Daemon::handle_event(const gamer_event& event) {
     switch (event.kind) {
     case GAMER_EV_EXEC:
         if (!exec_finished(event.tgid)) {
-            defer_exec(event.tgid);
+            defer_exec(event.tgid, event.ts_ns);
             break;
         }
-        consider(event.tgid, "exec");
+        consider(event.tgid, "exec", event.ts_ns);
         break;
     case GAMER_EV_RENAME:
         if (!games_.find(event.tgid))
@@ -208,30 +339,30 @@ bool Daemon::exec_finished(uint32_t tgid) const {
     return !cmdline || !cmdline->empty(); // gone (nothing to wait for) or arguments visible
 }
 
-void Daemon::defer_exec(uint32_t tgid) {
-    pending_execs_.try_emplace(tgid, 0);
+void Daemon::defer_exec(uint32_t tgid, uint64_t exec_ns) {
+    pending_execs_.try_emplace(tgid, PendingExec{exec_ns, 0});
     exec_retry_timer_.arm(kExecRetryDelay);
 }
 
 void Daemon::retry_pending_execs() {
-    std::vector<uint32_t> ready;
+    std::vector<std::pair<uint32_t, uint64_t>> ready; // tgid, exec_ns
     for (auto it = pending_execs_.begin(); it != pending_execs_.end();) {
-        if (exec_finished(it->first) || ++it->second >= kExecRetries) {
-            ready.push_back(it->first);
+        if (exec_finished(it->first) || ++it->second.retries >= kExecRetries) {
+            ready.emplace_back(it->first, it->second.exec_ns);
             it = pending_execs_.erase(it);
         } else {
             ++it;
         }
     }
-    for (uint32_t tgid : ready)
-        consider(tgid, "exec");
+    for (const auto& [tgid, exec_ns] : ready)
+        consider(tgid, "exec", exec_ns);
     if (!pending_execs_.empty())
         exec_retry_timer_.arm(kExecRetryDelay);
 }
 
 // Classifies a process and adds it to (or, after an exec into a non-game, drops it from) the
 // registry. Explicit registrations are never second-guessed.
-void Daemon::consider(uint32_t tgid, const char* trigger) {
+void Daemon::consider(uint32_t tgid, const char* trigger, uint64_t exec_ns) {
     auto info = read_process_info(*proc_, static_cast<pid_t>(tgid));
     if (!info)
         return; // gone already: nothing to do
@@ -246,7 +377,11 @@ void Daemon::consider(uint32_t tgid, const char* trigger) {
     }
     if (!verdict.is_game)
         return;
-    games_.add(Game{tgid, verdict.name, info->exe, verdict.reason, realtime_us(), std::nullopt});
+    if (exec_ns)
+        log_info("detected pid ", tgid, " ", format_ms(monotonic_ns() - exec_ns),
+                 " ms after its exec");
+    games_.add(Game{tgid, verdict.name, info->exe, verdict.reason, realtime_us(), std::nullopt,
+                    info->steam_app_id});
     // The exit watch was set after the process may already have exited: check once.
     if (!process_exists(tgid))
         games_.remove(tgid);
@@ -283,7 +418,7 @@ StatsMap Daemon::stats() const {
     const auto uptime = std::chrono::steady_clock::now() - started_;
     out["uptime_s"] = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(uptime).count());
     out["scheduler_state"] = scheduler_state();
-    out["profile"] = profile_;
+    out["profile"] = profile(); // "learned:KEY" while a learned profile applies, as on D-Bus
     out["nr_game_threads"] = game_threads();
     const Game* current = games_.current();
     out["game_pid"] = current ? current->pid : uint32_t{0};
@@ -303,6 +438,7 @@ StatsMap Daemon::stats() const {
     out["nr_bg_starve_guard"] = counters[GAMER_STAT_BG_STARVE_GUARD];
     out["nr_migrations"] = counters[GAMER_STAT_MIGRATIONS];
     out["nr_game_wakeups"] = counters[GAMER_STAT_GAME_WAKEUPS];
+    out["nr_cpu_releases"] = counters[GAMER_STAT_CPU_RELEASES];
     const auto histogram = scheduler_->latency_histogram();
     out["game_wakeup_p50_us"] = latency_quantile_ns(histogram, 0.50) / 1000;
     out["game_wakeup_p99_us"] = latency_quantile_ns(histogram, 0.99) / 1000;
@@ -326,11 +462,15 @@ void Daemon::print_stats() const {
 std::vector<std::string> Daemon::flags() const {
     const Profile* current = profile_set_.find(profile_);
     FlagValues values = current ? current->values : FlagValues{};
+    if (overlay_)
+        values.merge(overlay_->tunables);
     values.merge(custom_flags_);
     return to_args(values);
 }
 
 std::string Daemon::scheduler_state() const {
+    if (settings_.loader_companion)
+        return "companion";
     if (!scheduler_ || !scheduler_->attached())
         return "detached";
     return system_.sched_ext_state();
@@ -346,17 +486,40 @@ std::map<std::string, std::vector<std::string>> Daemon::profiles() const {
 
 ApplyOutcome Daemon::set_profile(const std::string& name) {
     const Profile* next = profile_set_.find(name);
-    if (!next)
-        throw UnknownProfile("unknown profile '" + name + "'");
-    return change_options(profile_set_.resolve(*next, custom_flags_), name, custom_flags_);
+    if (!next) // any string a client sent: quoted, so the error stays one short line
+        throw UnknownProfile("unknown profile " + quote_for_message(name));
+    // The user's choice replaces whatever the learner applied until the game starts again.
+    if (learner_)
+        learner_->user_took_over(true);
+    overlay_.reset();
+    return change_options(resolve_options(name, custom_flags_), name, custom_flags_);
 }
 
 ApplyOutcome Daemon::apply_flags(const std::vector<std::string>& args) {
     const FlagValues given = parse_flags(args); // throws FlagError before anything changes
     FlagValues next_custom = custom_flags_;
     next_custom.merge(given);
-    const Profile* current = profile_set_.find(profile_);
-    return change_options(profile_set_.resolve(*current, next_custom), profile_, next_custom);
+    if (learner_) // the user's flags win over a learned profile, and must not be searched
+        learner_->user_took_over(false);
+    return change_options(resolve_options(profile_, next_custom), profile_, next_custom);
+}
+
+// The state is profile_ and custom_flags_ (plus the run options main took), exactly what main
+// reads back from `--profile NAME FLAGS...`.
+void Daemon::persist() {
+    const DaemonSettings defaults;
+    DaemonCommandLine state{profile_, custom_flags_, std::nullopt, std::nullopt};
+    if (settings_.rules_path != defaults.rules_path)
+        state.rules_path = settings_.rules_path;
+    if (settings_.stats_socket != defaults.stats_socket)
+        state.stats_socket = settings_.stats_socket;
+    const PersistOutcome saved = persist_state(state, settings_.service_environment);
+    if (!saved.changed) {
+        log_info("already saved in ", saved.file.string(), ": ", saved.assignment);
+        return;
+    }
+    log_notice("saved for the next start in ", saved.file.string(), ": ", saved.assignment,
+               saved.backup ? " (previous content: " + saved.backup->string() + ")" : "");
 }
 
 ApplyOutcome Daemon::change_options(const Options& next, const std::string& next_profile,
@@ -408,7 +571,7 @@ void Daemon::register_game(uint32_t pid, const std::string& owner) {
         return;
     const Verdict verdict = classifier_.classify(*info);
     games_.add(Game{pid, verdict.name, info->exe, std::string(kRegisteredReason), realtime_us(),
-                    owner});
+                    owner, info->steam_app_id});
 }
 
 bool Daemon::unregister_game(uint32_t pid) {
@@ -422,6 +585,117 @@ bool Daemon::unregister_game(uint32_t pid) {
 void Daemon::client_vanished(const std::string& owner) { games_.remove_registered_by(owner); }
 
 void Daemon::subscribe(ControllerEvents events) { subscribers_.push_back(std::move(events)); }
+
+Options Daemon::resolve_options(const std::string& profile, const FlagValues& custom) const {
+    FlagValues layered = overlay_ ? overlay_->tunables : FlagValues{};
+    layered.merge(custom);
+    return profile_set_.resolve(*profile_set_.find(profile), layered);
+}
+
+void Daemon::set_overlay(std::optional<std::pair<std::string, FlagValues>> overlay) {
+    if (overlay)
+        overlay_ = Overlay{std::move(overlay->first), std::move(overlay->second)};
+    else if (!overlay_)
+        return;
+    else
+        overlay_.reset();
+    change_options(resolve_options(profile_, custom_flags_), profile_, custom_flags_);
+}
+
+void Daemon::start_learner() {
+    if (!settings_.learning.enabled())
+        return;
+    if (settings_.loader_companion) {
+        log_warning("the --ml-* options need scx_gamer's own scheduler: ignored in companion mode");
+        return;
+    }
+    ml::LearnerHost host;
+    host.read = [this](uint32_t pid) { return learning_reading(pid); };
+    host.in_force = [this](const ml::SearchSpace& space) { return space.values_of(options_); };
+    host.base = [this](const ml::SearchSpace& space) {
+        return space.values_of(profile_set_.resolve(*profile_set_.find(profile_), custom_flags_));
+    };
+    host.pinned = [this] {
+        std::vector<std::string> names;
+        for (const auto& entry : custom_flags_.entries())
+            names.emplace_back(entry.spec->name);
+        return names;
+    };
+    host.apply = [this](const std::string& label, const FlagValues& tunables) {
+        set_overlay(std::make_pair(label, tunables));
+    };
+    host.revert = [this] { set_overlay(std::nullopt); };
+    host.now = [] { return std::chrono::system_clock::now(); };
+    host.ticks_per_second = sysconf(_SC_CLK_TCK);
+    learner_ = std::make_unique<ml::Learner>(settings_.learning, std::move(host),
+                                             std::random_device{}());
+    log_info("learner: ", settings_.learning.collect ? "collect " : "",
+             settings_.learning.autotune ? "autotune " : "",
+             settings_.learning.profiles ? "profiles " : "", "in ",
+             settings_.learning.state_dir.string());
+}
+
+// The learner follows the current game; its window timer runs only while it measures one, so an
+// idle daemon still sleeps until the kernel reports an exec.
+void Daemon::follow_current_game() {
+    if (!learner_)
+        return;
+    const unsigned before = learner_->sessions_started();
+    learner_->follow(games_.current());
+    if (!learner_->needs_windows()) {
+        learning_timer_ = {};
+        return;
+    }
+    // A new session gets a timer of its own (the last one may have been disabled once done).
+    if (!learning_timer_ || learner_->sessions_started() != before)
+        learning_timer_ = loop_.every(settings_.learning.window, [this] {
+            learner_->tick();
+            if (!learner_->needs_windows())
+                learning_timer_.disable(); // autotuning done and nothing to collect
+        });
+}
+
+std::optional<ml::Reading> Daemon::learning_reading(uint32_t pid) const {
+    if (!scheduler_)
+        return std::nullopt;
+    ml::Reading reading;
+    reading.monotonic_ns = monotonic_ns();
+    reading.stats = scheduler_->stats();
+    reading.latency_histogram = scheduler_->latency_histogram();
+    ml::read_cpu_times(reading, pid);
+    return reading;
+}
+
+std::vector<ml::LearnedProfile> Daemon::learned_profiles() const {
+    ml::LearnedList list = ml::list_learned_profiles(settings_.learning.state_dir);
+    for (const auto& warning : list.warnings)
+        log_warning("learned profiles: ", warning);
+    return std::move(list.profiles);
+}
+
+ml::LearnedProfile Daemon::learned_profile(const std::string& key) const {
+    auto profile = ml::is_valid_key(key)
+                       ? ml::load_learned_profile(settings_.learning.state_dir, key)
+                       : std::nullopt;
+    if (!profile)
+        throw UnknownLearnedProfile("no learned profile " + quote_for_message(key));
+    return std::move(*profile);
+}
+
+std::string Daemon::export_learned_profile(const std::string& key) const {
+    auto text = ml::read_learned_profile_text(settings_.learning.state_dir, key);
+    if (!text)
+        throw UnknownLearnedProfile("no learned profile " + quote_for_message(key));
+    return std::move(*text);
+}
+
+void Daemon::delete_learned_profile(const std::string& key) {
+    if (!ml::delete_learned_profile(settings_.learning.state_dir, key))
+        throw UnknownLearnedProfile("no learned profile " + quote_for_message(key));
+    log_notice("deleted learned profile ", key);
+    if (learner_)
+        learner_->learned_profile_deleted(key);
+}
 
 void Daemon::notify_properties(const std::vector<std::string>& names) const {
     for (const auto& subscriber : subscribers_)

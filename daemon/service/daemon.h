@@ -7,11 +7,15 @@
 #include "core/classifier.h"
 #include "core/flags.h"
 #include "core/game_registry.h"
+#include "core/persist.h"
 #include "core/profiles.h"
 #include "core/system_state.h"
 #include "dbus/dbus_service.h"
+#include "loader/loader_bus.h"
+#include "ml/learner.h"
 #include "event_loop.h"
 #include "service/controller.h"
+#include "service/config_watch.h"
 #include "service/stats_server.h"
 
 #include <chrono>
@@ -30,6 +34,11 @@ struct DaemonSettings {
     std::filesystem::path rules_path = "/etc/scx_gamer/games.toml";
     std::filesystem::path stats_socket = kDefaultStatsSocket; // empty: no scx_stats server
     std::string version;
+    // --loader-companion: scx_loader runs a stock scheduler; ours stays detached and scx_loader
+    // is asked for Gaming mode while a game runs (loader/companion.h).
+    bool loader_companion = false;
+    ServiceEnvironment service_environment; // which unit started us: where persist() saves
+    ml::LearnerSettings learning; // --ml-collect, --ml-autotune, --ml-profiles, --state-dir
 };
 
 // Exit codes of run().
@@ -49,7 +58,8 @@ public:
 
     // Controller
     StatsMap stats() const override;
-    std::string profile() const override { return profile_; }
+    // "learned:KEY" / "autotune:KEY" while the learner's tunables are applied over the profile.
+    std::string profile() const override { return overlay_ ? overlay_->label : profile_; }
     std::vector<std::string> flags() const override;
     std::string scheduler_state() const override;
     std::string detection_method() const override;
@@ -57,22 +67,34 @@ public:
     std::vector<Game> games() const override { return games_.games(); }
     ApplyOutcome set_profile(const std::string& name) override;
     ApplyOutcome apply_flags(const std::vector<std::string>& flags) override;
+    void persist() override;
     void register_game(uint32_t pid, const std::string& owner) override;
     bool unregister_game(uint32_t pid) override;
     void client_vanished(const std::string& owner) override;
     void subscribe(ControllerEvents events) override;
+    std::vector<ml::LearnedProfile> learned_profiles() const override;
+    ml::LearnedProfile learned_profile(const std::string& key) const override;
+    std::string export_learned_profile(const std::string& key) const override;
+    void delete_learned_profile(const std::string& key) override;
 
 private:
     void attach_scheduler();
     void start_detector();
     void start_stats_server();
     void start_dbus();
+    void serve_dbus(); // connects and serves org.cachyos.ScxGamer; throws when it cannot
+    void on_bus_lost();
+    void reconnect_bus();
+    void start_companion();
+    void reload_config(const char* why);
     void on_scheduler_exit();
     void on_detector_events();
     void handle_event(const gamer_event& event);
-    void consider(uint32_t tgid, const char* trigger);
+    void restart_scheduler(); // after the kernel asked for it (CPU hotplug)
+    // exec_ns: when the kernel reported the exec (CLOCK_MONOTONIC), 0 if not from an exec.
+    void consider(uint32_t tgid, const char* trigger, uint64_t exec_ns = 0);
     bool exec_finished(uint32_t tgid) const;
-    void defer_exec(uint32_t tgid);
+    void defer_exec(uint32_t tgid, uint64_t exec_ns);
     void retry_pending_execs();
     void scan_running_processes();
     void print_stats() const;
@@ -80,6 +102,13 @@ private:
                                 const FlagValues& next_custom);
     void notify_properties(const std::vector<std::string>& names) const;
     uint64_t game_threads() const;
+    // The learner's side (daemon/ml): what it reads and how its tunables are layered.
+    void start_learner();
+    void follow_current_game();
+    std::optional<ml::Reading> learning_reading(uint32_t pid) const;
+    // Options of a profile with, in increasing precedence, the learner's overlay and `custom`.
+    Options resolve_options(const std::string& profile, const FlagValues& custom) const;
+    void set_overlay(std::optional<std::pair<std::string, FlagValues>> overlay);
 
     DaemonSettings settings_;
     EventLoop loop_;
@@ -99,13 +128,29 @@ private:
     std::unique_ptr<StatsServer> stats_server_;
     std::unique_ptr<sdbus::IConnection> bus_;
     std::unique_ptr<DbusService> dbus_;
-    std::map<uint32_t, unsigned> pending_execs_; // tgid -> retries so far
+    std::unique_ptr<LoaderBusLink> loader_; // companion mode only
+    std::unique_ptr<ConfigWatch> config_watch_;
+    std::unique_ptr<ml::Learner> learner_;
+    struct Overlay {
+        std::string label;  // what profile() shows
+        FlagValues tunables; // over the profile; custom flags still win
+    };
+    std::optional<Overlay> overlay_;
+    EventSource sighup_;
+    struct PendingExec {
+        uint64_t exec_ns = 0; // the exec event's kernel timestamp
+        unsigned retries = 0;
+    };
+    std::map<uint32_t, PendingExec> pending_execs_; // by tgid
     static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
     static constexpr unsigned kExecRetries = 50;
+    // How often to try the system bus again after losing it: a restarted dbus-daemon is back
+    // within a second or two, and a connect attempt costs next to nothing.
+    static constexpr auto kBusRetryDelay = std::chrono::seconds(1);
 
     // Event sources last: they are dropped first, before what their callbacks use.
     EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
-        exec_retry_timer_;
+        exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_;
 };
 
 } // namespace scx_gamer

@@ -57,6 +57,11 @@ std::unique_ptr<sdbus::IObject> export_control_object(sdbus::IConnection& bus,
                 .implementedAs([&controller](std::string state) {
                     controller.set_scheduler_state(std::move(state));
                 }),
+            sdbus::registerMethod("FailPersist")
+                .withInputParamNames("message")
+                .implementedAs([&controller](std::string message) {
+                    controller.fail_persist(std::move(message));
+                }),
             sdbus::registerMethod("SetDetectionMethod")
                 .withInputParamNames("method")
                 .implementedAs([&controller](std::string method) {

@@ -45,6 +45,8 @@ MOCK_INTERFACE = "org.freedesktop.DBus.Mock"
 ACTION_SET_PROFILE = "org.cachyos.scxgamer.set-profile"
 ACTION_APPLY_FLAGS = "org.cachyos.scxgamer.apply-flags"
 ACTION_REGISTER_GAME = "org.cachyos.scxgamer.register-game"
+ACTION_PERSIST = "org.cachyos.scxgamer.persist"
+ACTION_DELETE_LEARNED = "org.cachyos.scxgamer.delete-learned-profile"
 
 NOBODY = 65534
 TIMEOUT = 30.0  # seconds; generous, only bounds a hang

@@ -26,6 +26,19 @@ std::string joined(const std::string& head, const std::vector<std::string>& word
 } // namespace
 
 FakeController::FakeController() {
+    ml::LearnedProfile portal;
+    portal.key = "steam-620";
+    portal.game = "portal2_linux";
+    portal.tunables.set("slice-us", "4000");
+    portal.tunables.set("mm-affinity", "true");
+    portal.source = "autotune";
+    portal.date = "2026-11-26T19:00:05Z";
+    portal.objective_before = 812.5;
+    portal.objective_after = 420.1;
+    portal.trials = 14;
+    portal.windows = 120;
+    portal.before.set("slice-us", "2000");
+    learned_.emplace(portal.key, portal);
     profiles_ = {
         {"auto", {}},
         {"gaming", {"--slice-us", "5000", "--mm-affinity"}},
@@ -84,6 +97,14 @@ ApplyOutcome FakeController::apply_flags(const std::vector<std::string>& flags) 
     notify_properties({"Profile", "Flags", "ThisProperty"});
     const bool reattach = required_apply_mode(values) == ApplyMode::Reload;
     return {reattach ? ChangeMode::Reattach : ChangeMode::Live, flags_};
+}
+
+void FakeController::persist() {
+    if (!persist_failure_.empty()) {
+        calls_.push_back("persist failed");
+        throw Error(persist_failure_);
+    }
+    calls_.push_back(joined("persist profile=" + profile_, flags_));
 }
 
 void FakeController::register_game(uint32_t pid, const std::string& owner) {
@@ -169,6 +190,34 @@ void FakeController::notify_exited(const Game& game) {
     for (const auto& subscriber : subscribers_)
         if (subscriber.game_exited)
             subscriber.game_exited(game);
+}
+
+} // namespace scx_gamer::testing
+
+namespace scx_gamer::testing {
+
+std::vector<ml::LearnedProfile> FakeController::learned_profiles() const {
+    std::vector<ml::LearnedProfile> out;
+    for (const auto& [key, profile] : learned_)
+        out.push_back(profile);
+    return out;
+}
+
+ml::LearnedProfile FakeController::learned_profile(const std::string& key) const {
+    auto it = learned_.find(key);
+    if (it == learned_.end())
+        throw UnknownLearnedProfile("no learned profile '" + key + "'");
+    return it->second;
+}
+
+std::string FakeController::export_learned_profile(const std::string& key) const {
+    return "key = \"" + learned_profile(key).key + "\"\n";
+}
+
+void FakeController::delete_learned_profile(const std::string& key) {
+    calls_.push_back("delete_learned_profile " + key);
+    if (learned_.count(key) == 0) // the canned profile stays: every test finds it
+        throw UnknownLearnedProfile("no learned profile '" + key + "'");
 }
 
 } // namespace scx_gamer::testing

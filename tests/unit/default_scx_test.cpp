@@ -339,5 +339,20 @@ TEST(DefaultScxFuzzRegression, InstallThenUninstallAroundALoneCarriageReturn) {
     EXPECT_EQ(file.text(), text);
 }
 
+// The list comment's words are split at blanks only, so "x:scx_gamer" is not scx_gamer: install
+// added a real scx_gamer, and uninstall removed that one and the tail of "x:scx_gamer" too.
+TEST(DefaultScxFuzzRegression, RemoveListedTakesOnlyWholeWords) {
+    const std::string text = "# List of scx_schedulers: scx_lavd x:scx_gamer\n";
+    DefaultScxFile file(text);
+    ASSERT_TRUE(file.add_listed_scheduler("scx_gamer"));
+    EXPECT_EQ(file.listed_schedulers(), (Names{"scx_lavd", "x:scx_gamer", "scx_gamer"}));
+    EXPECT_TRUE(file.remove_listed_scheduler("scx_gamer"));
+    EXPECT_EQ(file.text(), text);
+
+    DefaultScxFile right_after_colon("# List of scx_schedulers:scx_gamer scx_lavd\n");
+    EXPECT_TRUE(right_after_colon.remove_listed_scheduler("scx_gamer"));
+    EXPECT_EQ(right_after_colon.text(), "# List of scx_schedulers: scx_lavd\n");
+}
+
 } // namespace
 } // namespace scx_gamer

@@ -10,7 +10,14 @@ namespace {
 using ::testing::ElementsAre;
 
 Game game(uint32_t pid, uint64_t at, std::optional<std::string> owner = std::nullopt) {
-    return Game{pid, "g" + std::to_string(pid), "/games/g", "steam-app-id", at, std::move(owner)};
+    Game g;
+    g.pid = pid;
+    g.name = "g" + std::to_string(pid);
+    g.exe = "/games/g";
+    g.reason = "steam-app-id";
+    g.detected_at_us = at;
+    g.registered_by = std::move(owner);
+    return g;
 }
 
 TEST(GameRegistry, ListenersHearEachAddAndRemoveOnce) {

@@ -214,5 +214,34 @@ TEST(LoaderTomlEdit, RefusesInlineAndDottedTables) {
     }
 }
 
+// Found by tests/fuzz/fuzz_loader_toml: when `scheds` is an inline table, an array of tables or
+// a value, TOML forbids a later [scheds.scx_gamer]. Appending one anyway made the edit's own
+// check fire ("internal error: ... would make it invalid"); it is the file's problem, said so.
+TEST(LoaderTomlFuzzRegression, SchedsThatCannotTakeOurSectionIsRefusedPlainly) {
+    // The first is the crashing input as the fuzzer found it.
+    for (const char* text :
+         {"scheds = { scx_grema = { gscheds.scx_gameraserverode = [\"-a\"] } }\n",
+          "scheds = { scx_lavd = { auto_mode = [] } }\n", "[[scheds]]\nx = 1\n", "scheds = 5\n"}) {
+        const std::string error =
+            error_of([&] { set_gamer_profiles(text, two_profiles(), "t.toml"); });
+        EXPECT_THAT(error, HasSubstr("t.toml:1:")) << text;
+        EXPECT_THAT(error, HasSubstr("[scheds.scx_gamer] cannot be added; edit t.toml by hand"))
+            << text;
+        EXPECT_THAT(error, ::testing::Not(HasSubstr("internal error"))) << text;
+    }
+    // Dotted keys and [scheds] headers can take it: TOML allows sub-tables there.
+    for (const char* text : {"scheds.scx_lavd.auto_mode = []\n", "[scheds]\nscx_lavd = 1\n"}) {
+        const std::string edited = set_gamer_profiles(text, two_profiles(), "t.toml");
+        EXPECT_EQ(remove_gamer_section(edited, "t.toml"), text);
+    }
+}
+
+// Found by tests/fuzz/fuzz_loader_toml: install hung in toml11 on a comment with bad bytes.
+TEST(LoaderTomlFuzzRegression, BadBytesInCommentsAreRefusedWithoutHanging) {
+    EXPECT_EQ(error_of([] { set_gamer_profiles("#\xff\n#", two_profiles(), "t.toml"); }),
+              "t.toml:1:2: invalid UTF-8 \"\\xff\" (TOML files must be UTF-8 text) (fix the "
+              "file first; nothing was changed)");
+}
+
 } // namespace
 } // namespace scx_gamer

@@ -223,6 +223,15 @@ TEST(LinuxProcReader, StatusWithoutPpidOrWithGarbage) {
     EXPECT_FALSE(proc.reader().parent(kPid));
 }
 
+// Found by the reference parser of tests/fuzz/fuzz_proc: from_chars read "-0" as 0.
+TEST(ParseStatusPpid, TakesOnlyTheDigitsAfterPPid) {
+    EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid:\t77\nTracerPid:\t0\n"), 77);
+    EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid: \t 0"), 0);
+    EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid:\t-0\n"), std::nullopt);
+    EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid:\t+5\n"), std::nullopt);
+    EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid:\t\n"), std::nullopt);
+}
+
 TEST(LinuxProcReader, DeletedExeKeepsItsPath) {
     FakeProc proc;
     proc.exe(kPid, "/opt/game/game (deleted)");

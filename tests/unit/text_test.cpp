@@ -38,5 +38,37 @@ TEST(GlobMatch, Patterns) {
     EXPECT_FALSE(glob_match("a", std::string("a\0b", 3)));
 }
 
+TEST(FindNonTextByte, AcceptsUtf8TextWithTabsAndLineEnds) {
+    for (const std::string text :
+         {"", "plain\tascii\r\n", "R\xc3\xa9glages \xe2\x82\xac \xf0\x9f\x8e\xae",
+          "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf"})
+        EXPECT_EQ(find_non_text_byte(text), std::nullopt) << ::testing::PrintToString(text);
+}
+
+TEST(FindNonTextByte, FindsTheFirstByteThatIsNot) {
+    struct Case {
+        std::string text;
+        std::size_t offset;
+        const char* why;
+    };
+    for (const auto& [text, offset, why] : {
+             Case{std::string("a\0b", 3), 1, "NUL"},
+             Case{"ab\x01", 2, "control character"},
+             Case{"\x7f", 0, "DEL"},
+             Case{"\x1b[31m", 0, "escape sequence"},
+             Case{"a\r\nb\rc", 4, "a CR that is not part of CRLF"},
+             Case{"# R\xe9glages\n", 3, "Latin-1"},
+             Case{"\xc3", 0, "cut short"},
+             Case{"\xc3\x28", 0, "bad continuation byte"},
+             Case{"\xc0\xaf", 0, "overlong '/'"},
+             Case{"\xe0\x80\xaf", 0, "overlong, 3 bytes"},
+             Case{"ok\xed\xa0\x80", 2, "surrogate U+D800"},
+             Case{"\xf4\x90\x80\x80", 0, "beyond U+10FFFF"},
+             Case{"\xf5\x80\x80\x80", 0, "no such lead byte"},
+             Case{"\xe2\x82\xac\x80", 3, "stray continuation after a euro sign"},
+         })
+        EXPECT_EQ(find_non_text_byte(text), offset) << why;
+}
+
 } // namespace
 } // namespace scx_gamer

@@ -66,3 +66,19 @@ stop_daemon() {
 }
 
 show_log() { [ -n "$DAEMON_LOG" ] && sed 's/^/#   /' "$DAEMON_LOG"; }
+
+# py_checks COMMAND...: runs a helper that prints "ok - WHAT" / "not ok - WHAT" lines (such as
+# tests/vm/dbus_checks.py) and counts each as a check of this script; other lines pass through.
+# A helper that exits non-zero (a crash rather than a failed check) is a failed check too.
+py_checks() {
+    local line status=
+    while IFS= read -r line; do
+        case $line in
+        "ok - "*) pass "${line#ok - }" ;;
+        "not ok - "*) fail "${line#not ok - }" ;;
+        "py_checks-status "*) status=${line#py_checks-status } ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done < <("$@" 2>&1; echo "py_checks-status $?")
+    [ "$status" = 0 ] || fail "$* exited with status ${status:-unknown}"
+}

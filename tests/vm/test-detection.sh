@@ -8,6 +8,13 @@ game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}
 
 start_daemon --verbose || { fail "daemon starts"; finish; exit 1; }
 check "detector uses $expected_hook" log_has "$DAEMON_LOG" "detector: $expected_hook"
+check "DetectionMethod property says $expected_hook" wait_for 10 bash -c \
+    "busctl --system get-property org.cachyos.ScxGamer /org/cachyos/ScxGamer org.cachyos.ScxGamer \
+        DetectionMethod 2>/dev/null | grep -qx 's \"$expected_hook\"'"
+if [ "$expected_hook" = tracepoint ]; then
+    check "the fallback to tracepoints is logged" log_has "$DAEMON_LOG" \
+        "BPF-LSM is not active (the kernel's lsm= list lacks \"bpf\"); detecting games through tracepoints instead"
+fi
 
 # Ordinary commands first: none of them may be reported.
 sh -c true; sleep 1; python3 -c pass

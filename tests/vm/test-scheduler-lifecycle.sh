@@ -13,8 +13,10 @@ check "root/ops starts with gamer" bash -c '[[ "$(cat /sys/kernel/sched_ext/root
 second_log=$(mktemp)
 status=0
 "$SCX_GAMER" >"$second_log" 2>&1 || status=$?
-check "a second instance exits non-zero" test "$status" -ne 0
+check "a second instance exits 1 (was $status)" test "$status" -eq 1
 check "and names the active scheduler" grep -q "already active: gamer" "$second_log"
+check "in one line" test "$(wc -l <"$second_log")" -eq 1
+[ "$(wc -l <"$second_log")" -eq 1 ] || sed 's/^/#   /' "$second_log"
 check "the first instance is still attached" state_is enabled
 
 # CPU hotplug: the kernel unloads the scheduler asking for a restart; the daemon re-attaches.
