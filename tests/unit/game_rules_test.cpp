@@ -170,6 +170,9 @@ TEST(GameRules, BadBytesInACommentAreRefusedWithoutHanging) {
               "games.toml:2:4: invalid UTF-8 \"\\xe9\" (TOML files must be UTF-8 text)");
     EXPECT_EQ(parse_error("#\x01\n#"),
               "games.toml:1:2: control character \"\\x01\" (TOML files must be UTF-8 text)");
+    EXPECT_EQ(parse_error("# a\rb\n#"),
+              "games.toml:1:4: control character \"\\x0d\" (TOML files must be UTF-8 text)");
+    EXPECT_EQ(parse_error("# a\r\n# b\r\n"), "<no error>") << "CRLF is a line end";
 }
 
 } // namespace

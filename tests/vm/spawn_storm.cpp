@@ -3,8 +3,8 @@
 // as one can under TCG. The rate is a target: when the machine cannot keep up, children are
 // spawned back to back and the summary says what was achieved.
 //
-//   spawn_storm --rate 1000 --seconds 30 --game-every 50 --game-ms 100 --game-exe DIR/StormGame \
-//               --game-pids FILE
+//   spawn_storm --rate 1000 --seconds 30 --game-every 50 --game-ms 100
+//               --game-exe DIR/StormGame --game-pids FILE
 //   spawn_storm --child [--linger-ms N]      (what the children run)
 //
 // Every --game-every'th child execs --game-exe (a copy of this binary under a game's name) with
@@ -36,10 +36,9 @@ struct Options {
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(stderr,
-                 "usage: spawn_storm --rate N --seconds N [--game-every N --game-ms N "
-                 "--game-exe PATH [--game-pids FILE]]\n"
-                 "       spawn_storm --child [--linger-ms N]\n");
+    std::fprintf(stderr, "usage: spawn_storm --rate N --seconds N [--game-every N --game-ms N "
+                         "--game-exe PATH [--game-pids FILE]]\n"
+                         "       spawn_storm --child [--linger-ms N]\n");
     std::exit(2);
 }
 
@@ -117,7 +116,8 @@ int main(int argc, char** argv) {
         else
             usage();
     }
-    if (options.rate == 0 || options.seconds == 0 || (options.game_every && options.game_exe.empty()))
+    if (options.rate == 0 || options.seconds == 0 ||
+        (options.game_every && options.game_exe.empty()))
         usage();
 
     // The children's argv and environments, built once.
@@ -167,10 +167,10 @@ int main(int argc, char** argv) {
             break;
         const bool game = options.game_every && (spawned + 1) % options.game_every == 0;
         pid_t pid = 0;
-        const int err = game ? posix_spawn(&pid, game_argv[0], nullptr, nullptr, game_argv.data(),
-                                           game_env.data())
-                             : posix_spawn(&pid, plain_argv[0], nullptr, nullptr,
-                                           plain_argv.data(), environ);
+        const int err =
+            game ? posix_spawn(&pid, game_argv[0], nullptr, nullptr, game_argv.data(),
+                               game_env.data())
+                 : posix_spawn(&pid, plain_argv[0], nullptr, nullptr, plain_argv.data(), environ);
         if (err != 0) {
             failed++;
             if (failed == 1)

@@ -21,7 +21,6 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD_DIR=$(cd "$(dirname "${SCX_GAMER:?BUILD/bin/scx_gamer}")/.." && pwd)
 UNIT=scx_gamer.service
 BUS_NAME=org.cachyos.ScxGamer
-OBJECT=/org/cachyos/ScxGamer
 CTL=/usr/bin/scxgamerctl
 mode=${1:?usage: test-faults-systemd.sh kill|eject}
 
@@ -41,6 +40,8 @@ n_restarts() { systemctl show -p NRestarts --value "$UNIT"; }
 gamer_attached() { state_is enabled && [ "$(sched_ops)" = gamer ]; }
 owner_pid() { busctl --system status "$BUS_NAME" 2>/dev/null | sed -n 's/^PID=//p'; }
 journal() { journalctl --no-pager -o cat -u "$UNIT"; }
+now_ns() { date +%s%N; }
+seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 journal_has() { journal | grep -qF -- "$1"; }
 stats_socket_answers() {
     python3 - <<'PY'
@@ -79,12 +80,15 @@ check "$UNIT: owns $BUS_NAME" wait_for 60 bash -c "[ -n \"\$(busctl --system sta
 next_scenario() { systemctl reset-failed "$UNIT" 2>/dev/null || true; }
 
 scenario_kill() {
-    local pid restarts
+    local pid restarts t0
     pid=$(main_pid)
     restarts=$(n_restarts)
+    t0=$(now_ns)
     kill -KILL "$pid"
     check "SIGKILL: kernel back on its default scheduler within 2 s" wait_for 2 state_is disabled
+    echo "# SIGKILL: sched_ext disabled after $(seconds_since "$t0") s"
     check_restarted "SIGKILL" "$pid"
+    echo "# SIGKILL: a new process attached after $(seconds_since "$t0") s"
     check "SIGKILL: NRestarts went up" test "$(n_restarts)" -gt "$restarts"
     next_scenario
 }
@@ -176,8 +180,14 @@ sys.exit(0 if any(eval(sys.argv[2], {}, {"e": e}) for e in events) else 1)
 PY
 }
 
-check_ejected() { # WHY OLD_PID EVENTS REASON MESSAGE_PATTERN
-    local why=$1 old=$2 events=$3 reason=$4 msg=$5
+# How many times a main process of the unit exited with status 70, so far.
+exits_70() { journalctl --no-pager -u "$UNIT" | grep -c 'Main process exited, code=exited, status=70/' || true; }
+
+check_ejected() { # WHY OLD_PID EVENTS REASON MESSAGE_PATTERN EXITS_70_BEFORE
+    local why=$1 old=$2 events=$3 reason=$4 msg=$5 before=$6 t0
+    t0=$(now_ns)
+    wait_for 60 state_is disabled || true
+    echo "# $why: sched_ext disabled $(seconds_since "$t0") s after the fault was set"
     check "$why: the daemon logs the kernel's reason '$reason'" \
         wait_for 60 bash -c "journalctl --no-pager -o cat -u $UNIT | grep -E -q 'scheduler unloaded by the kernel: $reason \\($msg'"
     check "$why: PropertiesChanged SchedulerState 'detached' received" wait_for 30 seen "$events" \
@@ -185,24 +195,26 @@ check_ejected() { # WHY OLD_PID EVENTS REASON MESSAGE_PATTERN
     check "$why: SchedulerExited('$reason', ...) received" wait_for 30 seen "$events" \
         "e['member'] == 'SchedulerExited' and e['args'][0] == '$reason' and __import__('re').search(r'''$msg''', e['args'][1])"
     check "$why: the main process exited with status 70" wait_for 60 bash -c \
-        "journalctl --no-pager -u $UNIT | grep -q 'status=70/'"
+        "$(declare -f exits_70); UNIT=$UNIT; [ \$(exits_70) -gt $before ]"
     check_restarted "$why" "$old"
+    echo "# $why: a new process attached $(seconds_since "$t0") s after the fault was set"
     journal | grep -E 'unloaded by the kernel|status=70' | show || true
 }
 
 scenario_inject_error() {
-    local pid events
+    local pid events before
     pid=$(main_pid)
     events=$(mktemp)
     start_monitor "$events" || fail "the signal monitor starts"
+    before=$(exits_70)
     run "runtime error: test_inject_error=1 in the running scheduler" set_bss_u32 test_inject_error 1
-    check_ejected "runtime error" "$pid" "$events" scx_bpf_error injected
+    check_ejected "runtime error" "$pid" "$events" scx_bpf_error injected "$before"
     kill "$MONITOR_PID" 2>/dev/null || true
     next_scenario
 }
 
 scenario_stall() {
-    local pid events hog
+    local pid events hog before
     pid=$(main_pid)
     events=$(mktemp)
     start_monitor "$events" || fail "the signal monitor starts"
@@ -210,8 +222,10 @@ scenario_stall() {
     # the kernel's watchdog (ops.timeout_ms, 5 s) ejects the scheduler.
     bash -c 'while :; do :; done' &
     hog=$!
+    before=$(exits_70)
     run "stall: test_stall_pid=$hog in the running scheduler" set_bss_u32 test_stall_pid "$hog"
-    check_ejected "stall" "$pid" "$events" "runnable task stall" "bash\\[$hog\\] failed to run for"
+    check_ejected "stall" "$pid" "$events" "runnable task stall" \
+        "bash\\[$hog\\] failed to run for" "$before"
     kill "$hog" "$MONITOR_PID" 2>/dev/null || true
     next_scenario
 }

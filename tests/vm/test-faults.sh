@@ -110,7 +110,7 @@ check "daemon still running" kill -0 "$DAEMON_PID"
 mount -t tmpfs -o size=64k,mode=0755 tmpfs "$DEFAULT_DIR"
 printf "# set by the administrator\nSCX_GAMER_FLAGS='--profile gaming'\n" >"$PERSIST_FILE"
 cp -p "$PERSIST_FILE" /tmp/persist.orig
-listing() { (cd "$DEFAULT_DIR" && ls -A | grep -vx filler); }
+listing() { find "$DEFAULT_DIR" -mindepth 1 ! -name filler -printf '%f\n' | sort; }
 listing_before=$(listing)
 
 persist_fails() { # WHY: set-profile lowlatency --persist must fail cleanly

@@ -23,8 +23,9 @@ rss_slack_kb=1024
 work=$(mktemp -d)
 show() { sed 's/^/#   /'; }
 
-start_daemon || { fail "daemon starts"; finish; exit 1; }
-check "the daemon owns org.cachyos.ScxGamer" wait_for 10 busctl --system status org.cachyos.ScxGamer
+start_daemon "$@" || { fail "daemon starts"; finish; exit 1; }
+on_bus() { busctl --system status org.cachyos.ScxGamer >/dev/null 2>&1; }
+check "the daemon owns org.cachyos.ScxGamer" wait_for 10 on_bus
 
 # Every signal of the daemon, as a subscriber sees it, one JSON line each.
 /usr/bin/python3 -u - "$work/signals" <<'PY' &
@@ -43,7 +44,7 @@ out.write(json.dumps({"member": "ready"}) + "\n")
 GLib.MainLoop().run()
 PY
 monitor=$!
-check "signal subscriber ready" wait_for 60 grep -q ready "$work/signals"
+check "signal subscriber ready" wait_for 60 grep -qs ready "$work/signals"
 
 # The long-running game, as test-detection.sh starts one.
 cp "$game_bin" "$work/StormMain"
@@ -52,19 +53,29 @@ SteamAppId=480 "$work/StormMain" --seconds $((seconds + 120)) --threads 2 &
 main_game=$!
 check "the long-running game is detected" wait_for 10 log_has "$DAEMON_LOG" "game detected: StormMain (pid $main_game"
 
-# VmRSS of the daemon once a second while the storm runs.
-(while kill -0 "$DAEMON_PID" 2>/dev/null; do
-    sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status"
-    sleep 1
-done) >"$work/rss" &
+# The daemon's VmRSS (kB) and CPU time (ticks) once a second while the storm runs, with the time
+# of each sample; one process, so that sampling costs no exec per sample.
+python3 -u - "$DAEMON_PID" >"$work/rss" <<'PY' &
+import os, sys, time
+pid = sys.argv[1]
+while True:
+    try:
+        rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        break
+    print(f"{time.monotonic():.2f} {rss} {int(fields[11]) + int(fields[12])}")
+    time.sleep(1)
+PY
 sampler=$!
+wait_for 60 test -s "$work/rss" || true
 
 storm_status=0
 "$storm_bin" --rate "$rate" --seconds "$seconds" --game-every "$game_every" --game-ms "$game_ms" \
     --game-exe "$work/StormGame" --game-pids "$work/game_pids" >"$work/storm" 2>&1 ||
     storm_status=$?
 kill "$sampler" 2>/dev/null || true
-cat "$work/storm" | show
+show <"$work/storm"
 check "spawn_storm ran without a failed spawn (status $storm_status)" test "$storm_status" -eq 0
 read -r spawned games achieved < <(sed -n 's/.*spawned=\([0-9]*\) games=\([0-9]*\).* rate=\([0-9.]*\)/\1 \2 \3/p' "$work/storm")
 echo "# storm: target $rate/s for ${seconds}s, achieved ${achieved:-?}/s ($spawned processes, $games short-lived games)"
@@ -97,7 +108,7 @@ print(f"unpaired in signals: {sorted(bad)[:20]}; unpaired in the log: {sorted(ba
       f"games that are neither the storm's nor the long one: {len(unexpected)}")
 sys.exit(1 if bad or bad_log or unexpected else 0)
 PY
-cat "$work/pairs" | show
+show <"$work/pairs"
 check "every GameDetected has exactly one GameExited (signals and log)" test "$pairs" -eq 0
 
 games_now=$("$CTL" --json games)
@@ -107,13 +118,21 @@ drops=$("$CTL" --json stats | python3 -c 'import json, sys; print(json.load(sys.
 echo "# nr_detector_drops: $drops"
 check "GetStats has nr_detector_drops and it is 0" test "$drops" = 0
 
-read -r first last < <(python3 - "$work/rss" <<'PY'
-import sys
-rss = [int(l) for l in open(sys.argv[1]) if l.strip()]
-print(max(rss[:10]), max(rss[-10:])) if len(rss) >= 20 else print(0, 0)
+# First and last 10 s by the samples' own clock; nothing when the samples do not span the storm.
+read -r first last cpu_s < <(python3 - "$work/rss" "$seconds" <<'PY'
+import os, sys
+samples = [tuple(float(x) for x in l.split()) for l in open(sys.argv[1]) if l.strip()]
+if not samples or samples[-1][0] - samples[0][0] < float(sys.argv[2]) - 2:
+    print(0, 0, 0)
+else:
+    t0, t1 = samples[0][0], samples[-1][0]
+    first = max(int(r) for t, r, _ in samples if t <= t0 + 10)
+    last = max(int(r) for t, r, _ in samples if t >= t1 - 10)
+    print(first, last, f"{(samples[-1][2] - samples[0][2]) / os.sysconf('SC_CLK_TCK'):.1f}")
 PY
 )
 echo "# daemon VmRSS: max ${first} kB over the storm's first 10 s, max ${last} kB over its last 10 s"
+echo "# daemon CPU time during the storm: ${cpu_s} s"
 check "VmRSS sampled over the whole storm" test "$first" -gt 0
 check "VmRSS bounded: last 10 s <= first 10 s + ${rss_slack_kb} kB" test "$last" -le $((first + rss_slack_kb))
 
