@@ -1,6 +1,7 @@
 #include "dbus_service.h"
 
 #include "bus_client_watch.h"
+#include "bus_loss.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "dbus_errors.h"
@@ -227,8 +228,7 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
     }
 
     void DeleteLearnedProfile(sdbus::Result<>&& result, std::string key) override {
-        authorize_then(std::move(result), dbus_names::kActionDeleteLearnedProfile,
-                       {{"key", key}},
+        authorize_then(std::move(result), dbus_names::kActionDeleteLearnedProfile, {{"key", key}},
                        [this, key](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
                            controller_.delete_learned_profile(key);
                            log_info("D-Bus: ", describe(caller), " deleted learned profile ",
@@ -383,6 +383,7 @@ std::unique_ptr<DbusService> DbusService::start(sdbus::IConnection& bus, sd_even
 
     std::weak_ptr<ScxGamerObject> weak = service->object_;
     ControllerEvents events;
+    events.owner = weak; // a service replaced after losing the bus drops out
     events.game_detected = [weak](const Game& game) {
         if (auto object = weak.lock())
             object->game_detected(game);
@@ -411,20 +412,11 @@ void DbusService::on_disconnect(std::function<void()> lost) {
     lost_ = std::move(lost);
     if (disconnect_match_)
         return;
-    // sd-bus synthesizes this signal locally when the connection breaks; the match never reaches
-    // the bus daemon.
-    disconnect_match_ = bus_.addMatch(
-        "type='signal',path='/org/freedesktop/DBus/Local',interface='org.freedesktop.DBus.Local',"
-        "member='Disconnected'",
-        [this](sdbus::Message) {
-            // A closed connection must leave the loop now: sdbus-c++ asks it for its fd before
-            // every iteration and throws on a closed one.
-            bus_.detachSdEventLoop();
-            detach_loop_on_exit_ = false;
-            if (auto lost = std::exchange(lost_, nullptr))
-                lost();
-        },
-        sdbus::return_slot);
+    disconnect_match_ = watch_bus_loss(bus_, [this] {
+        detach_loop_on_exit_ = false; // watch_bus_loss detached it
+        if (auto lost = std::exchange(lost_, nullptr))
+            lost();
+    });
 }
 
 DbusService::~DbusService() {

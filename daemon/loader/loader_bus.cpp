@@ -1,6 +1,7 @@
 #include "loader/loader_bus.h"
 
 #include "core/log.h"
+#include "dbus/bus_loss.h"
 
 #include "scxloader-proxy.h" // generated from dbus/org.scx.Loader.xml
 
@@ -154,6 +155,13 @@ LoaderBusLink::~LoaderBusLink() {
 void LoaderBusLink::stop() {
     if (companion_)
         companion_->stop();
+}
+
+void LoaderBusLink::on_disconnect(std::function<void()> lost) {
+    disconnect_match_ = watch_bus_loss(*bus_, [this, lost = std::move(lost)] {
+        client_->present = false;
+        lost();
+    });
 }
 
 void LoaderBusLink::owner_changed(const std::string& new_owner) {

@@ -15,6 +15,7 @@
 
 #include <systemd/sd-event.h>
 
+#include <functional>
 #include <memory>
 
 namespace scx_gamer {
@@ -42,6 +43,10 @@ class LoaderBusLink {
     void game_exited(const Game& game) { companion_->game_exited(game.pid); }
     // Releases or restores scx_loader's mode if a game still runs. Idempotent.
     void stop();
+    // Calls `lost` (once, from the loop) when the bus connection breaks; the link is dead from
+    // then on (its calls fail as Unavailable) and the owner replaces it from outside the callback.
+    // scx_loader drops a dead client's holds itself.
+    void on_disconnect(std::function<void()> lost);
 
     const LoaderCompanion& companion() const { return *companion_; }
 
@@ -54,6 +59,7 @@ class LoaderBusLink {
     std::unique_ptr<Client> client_;
     std::unique_ptr<LoaderCompanion> companion_;
     sdbus::Slot owner_match_;
+    sdbus::Slot disconnect_match_;
 };
 
 } // namespace scx_gamer

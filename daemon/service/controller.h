@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,10 +46,15 @@ struct ControllerEvents {
     std::function<void(const std::vector<std::string>&)> properties_changed;
     // The kernel unloaded the scheduler for an error: its reason and message (ops.exit()).
     std::function<void(const std::string& reason, const std::string& message)> scheduler_exited;
+    // Set when the subscriber may go before the controller (a bus connection lost and
+    // replaced): once it has expired, the controller drops these callbacks.
+    std::optional<std::weak_ptr<const void>> owner;
+
+    bool expired() const { return owner && owner->expired(); }
 };
 
 class Controller {
-public:
+  public:
     virtual ~Controller() = default;
 
     virtual StatsMap stats() const = 0;

@@ -1,8 +1,8 @@
 #include "daemon.h"
 
 #include "core/config_reload.h"
-#include "core/error.h"
 #include "core/cpu_list.h"
+#include "core/error.h"
 #include "core/latency.h"
 #include "core/log.h"
 #include "core/proc_reader.h"
@@ -23,7 +23,8 @@ namespace {
 uint64_t realtime_us() {
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<uint64_t>(now.tv_sec) * 1'000'000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+    return static_cast<uint64_t>(now.tv_sec) * 1'000'000 +
+           static_cast<uint64_t>(now.tv_nsec) / 1000;
 }
 
 bool process_exists(uint32_t pid) {
@@ -51,9 +52,9 @@ const char* hook_name(DetectorHook hook) {
 } // namespace
 
 Daemon::Daemon(DaemonSettings settings)
-    : settings_(std::move(settings)),
-      profile_(settings_.profile), custom_flags_(settings_.custom_flags),
-      proc_(std::make_unique<LinuxProcReader>()), started_(std::chrono::steady_clock::now()) {
+    : settings_(std::move(settings)), profile_(settings_.profile),
+      custom_flags_(settings_.custom_flags), proc_(std::make_unique<LinuxProcReader>()),
+      started_(std::chrono::steady_clock::now()) {
     classifier_.reload_rules(settings_.rules_path); // logs and keeps no rules when invalid
     ProfileLoad loaded = load_profiles("/");
     for (const std::string& warning : loaded.warnings)
@@ -109,9 +110,9 @@ int Daemon::run() {
     sigint_ = loop_.on_signal(SIGINT, [this] { loop_.exit(kExitOk); });
     sigterm_ = loop_.on_signal(SIGTERM, [this] { loop_.exit(kExitOk); });
     sighup_ = loop_.on_signal(SIGHUP, [this] { reload_config("SIGHUP"); });
-    config_watch_ = std::make_unique<ConfigWatch>(
-        loop_, config_files("/", settings_.rules_path),
-        [this] { reload_config("a configuration file changed"); });
+    config_watch_ =
+        std::make_unique<ConfigWatch>(loop_, config_files("/", settings_.rules_path),
+                                      [this] { reload_config("a configuration file changed"); });
     start_learner(); // before the scan: a game found running is followed at once
 
     if (!settings_.loader_companion)
@@ -125,8 +126,8 @@ int Daemon::run() {
     if (settings_.loader_companion)
         start_companion();
     if (options_.stats_secs > 0)
-        stats_timer_ = loop_.every(std::chrono::seconds(options_.stats_secs),
-                                   [this] { print_stats(); });
+        stats_timer_ =
+            loop_.every(std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
 
     if (settings_.loader_companion)
         log_info("ready: companion of scx_loader (scheduler ", GAMER_OPS_NAME,
@@ -232,16 +233,33 @@ void Daemon::reconnect_bus() {
     }
 }
 
-// Without a system bus there is no scx_loader to talk to; detection and our own D-Bus object
-// (if any) go on.
+// Without a system bus there is no scx_loader to talk to: detection goes on, and the link is
+// tried again every kBusRetryDelay until a bus is there, as after losing it.
 void Daemon::start_companion() {
+    loader_retry_timer_ = loop_.timer([this] { connect_loader(false); });
+    connect_loader(true);
+}
+
+void Daemon::connect_loader(bool first_attempt) {
+    loader_.reset(); // a dead link: its calls fail quietly, scx_loader dropped our holds itself
     try {
         loader_ = LoaderBusLink::start(loop_.get());
     } catch (const std::exception& e) {
-        log_warning("companion mode: cannot reach the system bus: ", e.what());
+        if (first_attempt)
+            log_warning("companion mode: cannot reach the system bus (trying again): ", e.what());
+        else
+            log_debug("companion mode: the system bus is not back yet: ", e.what());
+        loader_retry_timer_.arm(kBusRetryDelay);
         return;
     }
-    for (const Game& game : games_.games()) // found by the scan before the link existed
+    if (!first_attempt)
+        log_notice("companion mode: connected to the system bus again");
+    // Called inside the dead connection's callback: the link is dropped from the timer.
+    loader_->on_disconnect([this] {
+        log_warning("companion mode: lost the system bus; detection goes on, reconnecting");
+        loader_retry_timer_.arm(std::chrono::microseconds(0));
+    });
+    for (const Game& game : games_.games()) // found before this link existed
         loader_->game_started(game);
 }
 
@@ -281,8 +299,8 @@ void Daemon::on_scheduler_exit() {
         restart_timer_.arm(std::chrono::microseconds(0));
         return;
     }
-    log_err("scheduler unloaded by the kernel: ", exit->reason,
-            exit->msg.empty() ? "" : " (", exit->msg, exit->msg.empty() ? "" : ")");
+    log_err("scheduler unloaded by the kernel: ", exit->reason, exit->msg.empty() ? "" : " (",
+            exit->msg, exit->msg.empty() ? "" : ")");
     // Clients hear it before the daemon leaves the bus: the signals are queued on the connection
     // now and flushed when it closes.
     notify_properties({"SchedulerState"});
@@ -367,8 +385,8 @@ void Daemon::consider(uint32_t tgid, const char* trigger, uint64_t exec_ns) {
     if (!info)
         return; // gone already: nothing to do
     const Verdict verdict = classifier_.classify(*info);
-    log_debug("classified pid ", tgid, " (", trigger, "): ", verdict.is_game ? "game" : "not a game",
-              ", ", verdict.reason);
+    log_debug("classified pid ", tgid, " (", trigger,
+              "): ", verdict.is_game ? "game" : "not a game", ", ", verdict.reason);
     const Game* known = games_.find(tgid);
     if (known) {
         if (!verdict.is_game && !known->registered_by)
@@ -405,8 +423,8 @@ uint64_t Daemon::game_threads() const {
     uint64_t threads = 0;
     for (const Game& game : games_.games()) {
         std::error_code ec;
-        for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(game.pid) +
-                                                           "/task", ec);
+        for (auto it = std::filesystem::directory_iterator(
+                 "/proc/" + std::to_string(game.pid) + "/task", ec);
              !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
             threads++;
     }
@@ -416,7 +434,8 @@ uint64_t Daemon::game_threads() const {
 StatsMap Daemon::stats() const {
     StatsMap out;
     const auto uptime = std::chrono::steady_clock::now() - started_;
-    out["uptime_s"] = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(uptime).count());
+    out["uptime_s"] =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(uptime).count());
     out["scheduler_state"] = scheduler_state();
     out["profile"] = profile(); // "learned:KEY" while a learned profile applies, as on D-Bus
     out["nr_game_threads"] = game_threads();
@@ -555,8 +574,8 @@ ApplyOutcome Daemon::change_options(const Options& next, const std::string& next
     if (previous.stats_secs != options_.stats_secs) {
         stats_timer_ = {};
         if (options_.stats_secs > 0)
-            stats_timer_ = loop_.every(std::chrono::seconds(options_.stats_secs),
-                                       [this] { print_stats(); });
+            stats_timer_ =
+                loop_.every(std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
     }
     outcome.flags = flags();
     notify_properties({"Profile", "Flags"});
@@ -582,9 +601,14 @@ bool Daemon::unregister_game(uint32_t pid) {
     return true;
 }
 
-void Daemon::client_vanished(const std::string& owner) { games_.remove_registered_by(owner); }
+void Daemon::client_vanished(const std::string& owner) {
+    games_.remove_registered_by(owner);
+}
 
-void Daemon::subscribe(ControllerEvents events) { subscribers_.push_back(std::move(events)); }
+void Daemon::subscribe(ControllerEvents events) {
+    std::erase_if(subscribers_, [](const ControllerEvents& s) { return s.expired(); });
+    subscribers_.push_back(std::move(events));
+}
 
 Options Daemon::resolve_options(const std::string& profile, const FlagValues& custom) const {
     FlagValues layered = overlay_ ? overlay_->tunables : FlagValues{};
@@ -627,8 +651,8 @@ void Daemon::start_learner() {
     host.revert = [this] { set_overlay(std::nullopt); };
     host.now = [] { return std::chrono::system_clock::now(); };
     host.ticks_per_second = sysconf(_SC_CLK_TCK);
-    learner_ = std::make_unique<ml::Learner>(settings_.learning, std::move(host),
-                                             std::random_device{}());
+    learner_ =
+        std::make_unique<ml::Learner>(settings_.learning, std::move(host), std::random_device{}());
     log_info("learner: ", settings_.learning.collect ? "collect " : "",
              settings_.learning.autotune ? "autotune " : "",
              settings_.learning.profiles ? "profiles " : "", "in ",

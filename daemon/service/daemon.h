@@ -11,16 +11,16 @@
 #include "core/profiles.h"
 #include "core/system_state.h"
 #include "dbus/dbus_service.h"
+#include "event_loop.h"
 #include "loader/loader_bus.h"
 #include "ml/learner.h"
-#include "event_loop.h"
-#include "service/controller.h"
 #include "service/config_watch.h"
+#include "service/controller.h"
 #include "service/stats_server.h"
 
 #include <chrono>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,7 +47,7 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitKernelEjected = 70; // the kernel unloaded the scheduler (EX_SOFTWARE)
 
 class Daemon final : public Controller {
-public:
+  public:
     explicit Daemon(DaemonSettings settings);
     ~Daemon() override;
 
@@ -77,7 +77,7 @@ public:
     std::string export_learned_profile(const std::string& key) const override;
     void delete_learned_profile(const std::string& key) override;
 
-private:
+  private:
     void attach_scheduler();
     void start_detector();
     void start_stats_server();
@@ -86,6 +86,7 @@ private:
     void on_bus_lost();
     void reconnect_bus();
     void start_companion();
+    void connect_loader(bool first_attempt);
     void reload_config(const char* why);
     void on_scheduler_exit();
     void on_detector_events();
@@ -132,7 +133,7 @@ private:
     std::unique_ptr<ConfigWatch> config_watch_;
     std::unique_ptr<ml::Learner> learner_;
     struct Overlay {
-        std::string label;  // what profile() shows
+        std::string label;   // what profile() shows
         FlagValues tunables; // over the profile; custom flags still win
     };
     std::optional<Overlay> overlay_;
@@ -144,13 +145,14 @@ private:
     std::map<uint32_t, PendingExec> pending_execs_; // by tgid
     static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
     static constexpr unsigned kExecRetries = 50;
-    // How often to try the system bus again after losing it: a restarted dbus-daemon is back
-    // within a second or two, and a connect attempt costs next to nothing.
+    // How often to try the system bus again after losing it (ours and the companion's link): a
+    // restarted dbus-daemon is back within a second or two, and a connect attempt costs next to
+    // nothing.
     static constexpr auto kBusRetryDelay = std::chrono::seconds(1);
 
     // Event sources last: they are dropped first, before what their callbacks use.
     EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
-        exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_;
+        exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_;
 };
 
 } // namespace scx_gamer

@@ -8,6 +8,8 @@
 //   exit PID         a game exited             -> "ok <engagement>"
 //   sync             nothing but the ordering  -> "ok <engagement>" (owner changes seen)
 //   stop             the daemon is stopping    -> "ok <engagement>"
+//   wait-lost        runs the loop until the link reports the bus connection lost (the test
+//                    kills the bus daemon first) -> "ok lost", or "error ..." after 10 s
 // <engagement> is "none", "held COOKIE" or "switched". End of input ends the program.
 #include "loader/loader_bus.h"
 
@@ -57,8 +59,21 @@ int run() {
     // Declared after the link, which owns the connection: destroyed before it.
     auto bus_daemon = sdbus::createProxy(connection, sdbus::ServiceName{"org.freedesktop.DBus"},
                                          sdbus::ObjectPath{"/org/freedesktop/DBus"});
+    bool lost = false;
+    link->on_disconnect([&lost] { lost = true; });
     std::string line;
     while (std::getline(std::cin, line)) {
+        if (line == "wait-lost") {
+            // What the daemon's loop would do: iterate while the connection dies. Without the
+            // link's watch, sdbus-c++ throws from the loop and the process ends in terminate().
+            for (int waited_ms = 0; !lost && waited_ms < 10000; waited_ms += 100)
+                sd_event_run(loop.get(), 100 * 1000);
+            for (int more = 0; lost && more < 5; more++) // and the loop goes on after it
+                sd_event_run(loop.get(), 100 * 1000);
+            std::printf(lost ? "ok lost\n" : "error the link did not report the loss\n");
+            std::fflush(stdout);
+            continue;
+        }
         // Every owner change the bus daemon announced before this command reaches the link
         // first: the bus daemon sends in order, so a round trip to it orders them.
         std::string id;
@@ -88,7 +103,7 @@ int run() {
         std::fflush(stdout);
     }
     bus_daemon.reset();
-    link.reset(); // stop(): releases or restores if a game still runs
+    link.reset(); // stop(): releases or restores if a game still runs (fails quietly once lost)
     return 0;
 }
 

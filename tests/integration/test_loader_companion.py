@@ -231,6 +231,16 @@ class LoaderCompanionTest(unittest.TestCase):
         self.assertEqual(loader.calls("ReleaseScheduler"), [("ReleaseScheduler", [1])])
         self.assertEqual(loader.state(), ("scx_lavd", 0, []))
 
+    def test_losing_the_bus_is_reported_and_survived(self):
+        # The system bus restarting must not take the daemon down: the link reports the loss
+        # (the daemon then connects again) and stopping afterwards fails quietly.
+        self.start_standin(scheduler="scx_lavd", mode=0)
+        driver = self.start_driver()
+        self.assertEqual(driver.send("start 100 game"), "held 1")
+        stop_process(self.bus.process)
+        self.assertEqual(driver.send("wait-lost"), "lost", driver.read_log())
+        self.assertEqual(driver.finish(), 0, driver.read_log())
+
 
 if __name__ == "__main__":
     unittest.main()

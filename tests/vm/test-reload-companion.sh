@@ -10,7 +10,8 @@
 #              scx_gamer --loader-companion starts anyway, attaches nothing, reports
 #              SchedulerState "companion", and holds Gaming mode in a stand-in scx_loader while
 #              a game runs: a Steam game, then a process that only a rule written after it
-#              started makes a game (rules reload + rescan). Stopping it mid-game releases.
+#              started makes a game (rules reload + rescan). The bus restarting mid-game: it
+#              connects again and holds again. Stopping it mid-game releases.
 #              It talks to the stand-in on a private bus (the VM's system bus policy would not
 #              let the stand-in own org.scx.Loader).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -133,11 +134,28 @@ check "a bad rules edit is logged with file:line:col" \
     wait_for 20 log_has "$COMPANION_LOG" "$rules_dir/games.toml:2:"
 check "and the game stays a game" bash -c "! grep -q 'game exited: RuleGame' '$COMPANION_LOG'"
 
+# The bus restarts under a running game: the companion stays, connects again and asks the new
+# scx_loader for Gaming mode again (the old one took our hold with it).
+kill "$STANDIN_PID" 2>/dev/null; wait "$STANDIN_PID" 2>/dev/null || true
+kill "$(cat /tmp/companion-bus.pid)"
+check "the companion reports the lost bus" \
+    wait_for 20 log_has "$COMPANION_LOG" "companion mode: lost the system bus"
+rm -f /tmp/companion-bus
+dbus-daemon --session --address="$private_bus" --fork --nopidfile --print-pid >/tmp/companion-bus.pid
+DBUS_SYSTEM_BUS_ADDRESS=$private_bus python3 -m dbusmock --template "$STANDIN" \
+    -p '{"scheduler": "scx_lavd", "mode": 0}' >>/tmp/standin.log 2>&1 &
+STANDIN_PID=$!
+check "it connects to the new bus" \
+    wait_for 20 log_has "$COMPANION_LOG" "companion mode: connected to the system bus again"
+check "the new scx_loader is held in Gaming mode for the running game" wait_for 20 loader_mode_is 1
+check "the companion is still running" kill -0 "$COMPANION_PID"
+
 kill -TERM "$COMPANION_PID"
 companion_status=0
 wait "$COMPANION_PID" || companion_status=$?
 check "companion exits 0" test "$companion_status" -eq 0
-check "stopping mid-game released the hold" test "$(loader_calls ReleaseScheduler)" = 2
+check "stopping mid-game released the hold (the new stand-in's first release)" \
+    test "$(loader_calls ReleaseScheduler)" = 1
 check "scx_loader is back in its mode" loader_mode_is 0
 kill "$rule_game" 2>/dev/null; wait "$rule_game" 2>/dev/null || true
 
