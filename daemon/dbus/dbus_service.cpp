@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -158,14 +159,8 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
 
     void SetProfileWithOptions(sdbus::Result<std::string>&& result, std::string name,
                                std::map<std::string, sdbus::Variant> options) override {
-        CallOptions parsed;
-        try {
-            parsed = parse_call_options(options);
-        } catch (const sdbus::Error& e) {
-            result.returnError(e);
-            return;
-        }
-        set_profile(std::move(result), name, parsed);
+        if (auto parsed = parse_options_or_reply(result, options))
+            set_profile(std::move(result), name, *parsed);
     }
 
     void ApplyFlags(sdbus::Result<std::string>&& result, std::vector<std::string> flags) override {
@@ -174,14 +169,20 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
 
     void ApplyFlagsWithOptions(sdbus::Result<std::string>&& result, std::vector<std::string> flags,
                                std::map<std::string, sdbus::Variant> options) override {
-        CallOptions parsed;
+        if (auto parsed = parse_options_or_reply(result, options))
+            apply_flags(std::move(result), flags, *parsed);
+    }
+
+    // The a{sv} of a ...WithOptions call, or nullopt once the caller got InvalidArgs for it.
+    static std::optional<CallOptions>
+    parse_options_or_reply(sdbus::Result<std::string>& result,
+                           const std::map<std::string, sdbus::Variant>& options) {
         try {
-            parsed = parse_call_options(options);
+            return parse_call_options(options);
         } catch (const sdbus::Error& e) {
             result.returnError(e);
-            return;
+            return std::nullopt;
         }
-        apply_flags(std::move(result), flags, parsed);
     }
 
     void RegisterGame(sdbus::Result<>&& result, uint32_t pid) override {

@@ -1,17 +1,18 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -139,22 +140,15 @@ class SmallFileSystem : public ::testing::Test {
     void SetUp() override {
         mount_point_ = dir_.path() / "mnt";
         fs::create_directory(mount_point_);
-        if (::mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, "size=16k") != 0)
+        tmpfs_.emplace(mount_point_, "16k");
+        if (!tmpfs_->mounted())
             GTEST_SKIP() << "cannot mount a tmpfs (not root?)";
-        mounted_ = true;
     }
-    void TearDown() override {
-        if (mounted_)
-            ::umount2(mount_point_.c_str(), MNT_DETACH);
-    }
-    void remount_read_only() {
-        ASSERT_EQ(
-            ::mount("tmpfs", mount_point_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=16k"), 0);
-    }
+    void remount_read_only() { ASSERT_TRUE(tmpfs_->make_read_only()); }
 
     TempDir dir_;
     fs::path mount_point_;
-    bool mounted_ = false;
+    std::optional<testing::TmpfsMount> tmpfs_;
 };
 
 TEST_F(SmallFileSystem, DiskFullLeavesTheOriginalAndNoTempFile) {

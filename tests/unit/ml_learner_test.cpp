@@ -5,6 +5,8 @@
 #include "ml/sample_store.h"
 #include "ml/trainer.h"
 
+#include "temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,21 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "scxg-ml-XXXXXX").string();
-        path_ = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
+using scx_gamer::testing::TempDir;
 
 const auto kNow = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 20000);
 
@@ -199,20 +187,45 @@ Game game(uint32_t pid = 4242) {
     return g;
 }
 
-TEST(MlLearner, AppliesTheLearnedProfileWhileTheGameRuns) {
-    TempDir dir;
+// A learned profile of game() with slice-us 6000, saved in dir.
+void save_profile(const TempDir& dir, const std::string& source) {
     LearnedProfile saved;
     saved.key = "steam-620";
     saved.game = "Portal2.exe";
     saved.tunables = config("6000");
-    saved.source = "autotune";
+    saved.source = source;
     saved.date = "2026-11-26T19:00:05Z";
     save_learned_profile(dir.path(), saved);
+}
 
-    FakeDaemon daemon;
+struct Modes {
+    bool collect = false;
+    bool autotune = false;
+    bool profiles = false;
+};
+
+LearnerSettings settings_in(const TempDir& dir, Modes modes) {
     LearnerSettings settings;
-    settings.profiles = true;
+    settings.collect = modes.collect;
+    settings.autotune = modes.autotune;
+    settings.profiles = modes.profiles;
     settings.state_dir = dir.path();
+    return settings;
+}
+
+// n windows of the fake daemon's clock, each ended by the learner's timer.
+void run_windows(Learner& learner, FakeDaemon& daemon, int n) {
+    for (int i = 0; i < n; i++) {
+        daemon.advance();
+        learner.tick();
+    }
+}
+
+TEST(MlLearner, AppliesTheLearnedProfileWhileTheGameRuns) {
+    TempDir dir;
+    save_profile(dir, "autotune");
+    FakeDaemon daemon;
+    LearnerSettings settings = settings_in(dir, {.profiles = true});
     Learner learner(settings, daemon.host(), 1);
     const Game g = game();
     learner.follow(&g);
@@ -234,9 +247,7 @@ TEST(MlLearner, AppliesTheLearnedProfileWhileTheGameRuns) {
 TEST(MlLearner, AGameWithoutAProfileIsLeftAlone) {
     TempDir dir;
     FakeDaemon daemon;
-    LearnerSettings settings;
-    settings.profiles = true;
-    settings.state_dir = dir.path();
+    LearnerSettings settings = settings_in(dir, {.profiles = true});
     Learner learner(settings, daemon.host(), 1);
     const Game g = game();
     learner.follow(&g);
@@ -247,17 +258,12 @@ TEST(MlLearner, AGameWithoutAProfileIsLeftAlone) {
 TEST(MlLearner, CollectsOneLinePerWindow) {
     TempDir dir;
     FakeDaemon daemon;
-    LearnerSettings settings;
-    settings.collect = true;
-    settings.state_dir = dir.path();
+    LearnerSettings settings = settings_in(dir, {.collect = true});
     Learner learner(settings, daemon.host(), 1);
     const Game g = game();
     learner.follow(&g);
     EXPECT_TRUE(learner.needs_windows());
-    for (int i = 0; i < 4; i++) {
-        daemon.advance();
-        learner.tick();
-    }
+    run_windows(learner, daemon, 4);
     learner.follow(nullptr);
     EXPECT_FALSE(learner.needs_windows());
     const SampleLoad load = read_samples(dir.path(), "steam-620");
@@ -277,10 +283,7 @@ TEST(MlLearner, CollectsOneLinePerWindow) {
 TEST(MlLearner, AutotunesSavesAndAppliesTheBestConfiguration) {
     TempDir dir;
     FakeDaemon daemon(0.05);
-    LearnerSettings settings;
-    settings.autotune = true;
-    settings.profiles = true;
-    settings.state_dir = dir.path();
+    LearnerSettings settings = settings_in(dir, {.autotune = true, .profiles = true});
     // Only slice-us is free: the others are pinned, as if given on the command line.
     for (const FlagSpec& spec : flag_table())
         if (spec.name != "slice-us")
@@ -332,16 +335,11 @@ TEST(MlLearner, AutotunesSavesAndAppliesTheBestConfiguration) {
 TEST(MlLearner, TheGameExitingMidSearchSavesNothingAndReverts) {
     TempDir dir;
     FakeDaemon daemon;
-    LearnerSettings settings;
-    settings.autotune = true;
-    settings.state_dir = dir.path();
+    LearnerSettings settings = settings_in(dir, {.autotune = true});
     Learner learner(settings, daemon.host(), 5);
     const Game g = game();
     learner.follow(&g);
-    for (int i = 0; i < 5; i++) {
-        daemon.advance();
-        learner.tick();
-    }
+    run_windows(learner, daemon, 5);
     ASSERT_TRUE(learner.tuning());
     learner.follow(nullptr);
     EXPECT_FALSE(load_learned_profile(dir.path(), "steam-620"));
@@ -351,16 +349,11 @@ TEST(MlLearner, TheGameExitingMidSearchSavesNothingAndReverts) {
 TEST(MlLearner, TheUserTakingOverStopsTheSearch) {
     TempDir dir;
     FakeDaemon daemon;
-    LearnerSettings settings;
-    settings.autotune = true;
-    settings.state_dir = dir.path();
+    LearnerSettings settings = settings_in(dir, {.autotune = true});
     Learner learner(settings, daemon.host(), 6);
     const Game g = game();
     learner.follow(&g);
-    for (int i = 0; i < 5; i++) {
-        daemon.advance();
-        learner.tick();
-    }
+    run_windows(learner, daemon, 5);
     ASSERT_TRUE(learner.tuning());
     learner.user_took_over(false);
     EXPECT_FALSE(learner.tuning());
@@ -369,17 +362,9 @@ TEST(MlLearner, TheUserTakingOverStopsTheSearch) {
 
 TEST(MlLearner, DeletingTheAppliedProfileRevertsAtOnce) {
     TempDir dir;
-    LearnedProfile saved;
-    saved.key = "steam-620";
-    saved.game = "Portal2.exe";
-    saved.tunables = config("6000");
-    saved.source = "ml-train";
-    saved.date = "2026-11-26T19:00:05Z";
-    save_learned_profile(dir.path(), saved);
+    save_profile(dir, "ml-train");
     FakeDaemon daemon;
-    LearnerSettings settings;
-    settings.profiles = true;
-    settings.state_dir = dir.path();
+    LearnerSettings settings = settings_in(dir, {.profiles = true});
     Learner learner(settings, daemon.host(), 1);
     const Game g = game();
     learner.follow(&g);

@@ -3,11 +3,11 @@
 #include "core/flags.h"
 #include "core/persist.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -367,22 +368,15 @@ class ReadOnlyEtc : public ::testing::Test {
     void SetUp() override {
         default_dir_ = root_.path() / "etc/default";
         fs::create_directories(default_dir_);
-        if (::mount("tmpfs", default_dir_.c_str(), "tmpfs", 0, "size=64k") != 0)
+        tmpfs_.emplace(default_dir_, "64k");
+        if (!tmpfs_->mounted())
             GTEST_SKIP() << "cannot mount a tmpfs (not root?)";
-        mounted_ = true;
     }
-    void TearDown() override {
-        if (mounted_)
-            ::umount2(default_dir_.c_str(), MNT_DETACH);
-    }
-    void make_read_only() {
-        ASSERT_EQ(
-            ::mount("tmpfs", default_dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k"), 0);
-    }
+    void make_read_only() { ASSERT_TRUE(tmpfs_->make_read_only()); }
 
     TempDir root_;
     fs::path default_dir_;
-    bool mounted_ = false;
+    std::optional<testing::TmpfsMount> tmpfs_;
 };
 
 TEST_F(ReadOnlyEtc, SavingIntoDefaultScxFailsNamingTheFileAndChangesNothing) {

@@ -67,6 +67,35 @@ stop_daemon() {
 
 show_log() { [ -n "$DAEMON_LOG" ] && sed 's/^/#   /' "$DAEMON_LOG"; }
 
+# require_systemd_vm WHY: stops a script that needs `vm-run --systemd` (systemd as PID 1, a
+# writable /etc) when it runs anywhere else.
+require_systemd_vm() {
+    if [ "${SCX_GAMER_IN_VM:-}" != systemd ]; then
+        echo "Bail out! run me with tests/vm/vm-run --systemd ($1)"
+        exit 1
+    fi
+}
+
+# stat_of FIELD: that field of the daemon's scx_stats reply (at any depth); stat_is FIELD VALUE.
+stat_of() {
+    python3 - "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect("/var/run/scx/root/stats"); f = s.makefile("rw")
+f.write(json.dumps({"req": "stats", "args": {"target": "top"}}) + "\n"); f.flush()
+def find(node, key):
+    if isinstance(node, dict):
+        if key in node:
+            return node[key]
+        for value in node.values():
+            found = find(value, key)
+            if found is not None:
+                return found
+    return None
+print(find(json.loads(f.readline()), sys.argv[1]))
+PY
+}
+stat_is() { [ "$(stat_of "$1" 2>/dev/null)" = "$2" ]; }
+
 # py_checks COMMAND...: runs a helper that prints "ok - WHAT" / "not ok - WHAT" lines (such as
 # tests/vm/dbus_checks.py) and counts each as a check of this script; other lines pass through.
 # A helper that exits non-zero (a crash rather than a failed check) is a failed check too.

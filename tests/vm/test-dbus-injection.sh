@@ -21,10 +21,7 @@ CHECKS=$HERE/dbus_checks.py
 BUS_NAME=org.cachyos.ScxGamer
 MARKER=/run/scxgamer-injected
 
-if [ "${SCX_GAMER_IN_VM:-}" != systemd ]; then
-    echo "Bail out! run me with tests/vm/vm-run --systemd (I install files and start units)"
-    exit 1
-fi
+require_systemd_vm "I install files and start units"
 
 WORK=$(mktemp -d)
 main_pid() { systemctl show -p MainPID --value "$1"; }

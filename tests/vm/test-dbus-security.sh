@@ -21,10 +21,7 @@ CHECKS=$HERE/dbus_checks.py
 USER_NAME=player
 BUS_NAME=org.cachyos.ScxGamer
 
-if [ "${SCX_GAMER_IN_VM:-}" != systemd ]; then
-    echo "Bail out! run me with tests/vm/vm-run --systemd (I install files and add a user)"
-    exit 1
-fi
+require_systemd_vm "I install files and add a user"
 
 as_player() { setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups -- "$@"; }
 on_bus() { busctl --system status "$BUS_NAME" >/dev/null 2>&1; }

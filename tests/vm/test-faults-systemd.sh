@@ -24,10 +24,7 @@ BUS_NAME=org.cachyos.ScxGamer
 CTL=/usr/bin/scxgamerctl
 mode=${1:?usage: test-faults-systemd.sh kill|eject}
 
-if [ "${SCX_GAMER_IN_VM:-}" != systemd ]; then
-    echo "Bail out! run me with tests/vm/vm-run --systemd (I install into / and start services)"
-    exit 1
-fi
+require_systemd_vm "I install into / and start services"
 
 show() { sed 's/^/#   /'; }
 run() {

@@ -20,29 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 STANDIN=$HERE/../integration/scx_loader_standin.py
 game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}
 
-if [ "${SCX_GAMER_IN_VM:-}" != systemd ]; then
-    echo "Bail out! run me with tests/vm/vm-run --systemd (I write /etc)"
-    exit 1
-fi
-
-stat_of() { # a field of the daemon's scx_stats reply
-    python3 - "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect("/var/run/scx/root/stats"); f = s.makefile("rw")
-f.write(json.dumps({"req": "stats", "args": {"target": "top"}}) + "\n"); f.flush()
-def find(node, key):
-    if isinstance(node, dict):
-        if key in node:
-            return node[key]
-        for value in node.values():
-            found = find(value, key)
-            if found is not None:
-                return found
-    return None
-print(find(json.loads(f.readline()), sys.argv[1]))
-PY
-}
-stat_is() { [ "$(stat_of "$1" 2>/dev/null)" = "$2" ]; }
+require_systemd_vm "I write /etc"
 
 save_toml() { # like an editor: write a temporary file, rename it over the real one
     printf '%s\n' "$@" >/etc/.scx_loader.toml.new

@@ -21,10 +21,7 @@ CTL=/usr/bin/scxgamerctl
 BUS_NAME=org.cachyos.ScxGamer
 
 # This installs into / and starts units: only ever in a throw-away VM.
-if [ "${SCX_GAMER_IN_VM:-}" != systemd ]; then
-    echo "Bail out! run me with tests/vm/vm-run --systemd (I change / and start services)"
-    exit 1
-fi
+require_systemd_vm "I change / and start services"
 
 WORK=$(mktemp -d)
 main_pid() { systemctl show -p MainPID --value "$1"; }
