@@ -76,6 +76,15 @@ require_systemd_vm() {
     fi
 }
 
+# public_copy FILE: prints the path of a copy of FILE that every user can read and run. The
+# checkout may sit in a directory only root can enter (CI clones into a mktemp -d, mode 0700),
+# so files that tests run as an unprivileged user are copied out of it first.
+public_copy() {
+    local dir=/tmp/vmtest-public
+    mkdir -p "$dir" && chmod 0755 "$dir"
+    cp "$1" "$dir/" && chmod a+rX "$dir/$(basename "$1")" && echo "$dir/$(basename "$1")"
+}
+
 # stat_of FIELD: that field of the daemon's scx_stats reply (at any depth); stat_is FIELD VALUE.
 stat_of() {
     python3 - "$1" <<'PY'

@@ -17,11 +17,11 @@
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-CHECKS=$HERE/dbus_checks.py
 USER_NAME=player
 BUS_NAME=org.cachyos.ScxGamer
 
 require_systemd_vm "I install files and add a user"
+CHECKS=$(public_copy "$HERE/dbus_checks.py") # run as player
 
 as_player() { setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups -- "$@"; }
 on_bus() { busctl --system status "$BUS_NAME" >/dev/null 2>&1; }

@@ -13,7 +13,7 @@
 #                    org.cachyos.ScxGamer on the new bus by itself (same process).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
-CTL=${SCXGAMERCTL:?path to scxgamerctl}
+CTL=$(public_copy "${SCXGAMERCTL:?path to scxgamerctl}") # run as nobody
 BUS_NAME=org.cachyos.ScxGamer
 OBJECT=/org/cachyos/ScxGamer
 DEFAULT_DIR=/etc/default
