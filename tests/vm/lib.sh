@@ -76,13 +76,26 @@ require_systemd_vm() {
     fi
 }
 
-# public_copy FILE: prints the path of a copy of FILE that every user can read and run. The
-# checkout may sit in a directory only root can enter (CI clones into a mktemp -d, mode 0700),
-# so files that tests run as an unprivileged user are copied out of it first.
+# public_copy FILE...: copies files that tests run as an unprivileged user to where every user
+# can read them, and prints the first copy's path. The checkout may sit in a directory only root
+# can enter (CI clones into a mktemp -d, mode 0700). Paths inside the checkout keep their place
+# relative to it, so a copied script still finds the files it reads next to it.
+PUBLIC_ROOT=/tmp/vmtest-public
 public_copy() {
-    local dir=/tmp/vmtest-public
-    mkdir -p "$dir" && chmod 0755 "$dir"
-    cp "$1" "$dir/" && chmod a+rX "$dir/$(basename "$1")" && echo "$dir/$(basename "$1")"
+    local checkout file rel first=
+    checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    for file in "$@"; do
+        file=$(realpath "$file")
+        case $file in
+        "$checkout"/*) rel=${file#"$checkout"/} ;;
+        *) rel=$(basename "$file") ;;
+        esac
+        mkdir -p "$PUBLIC_ROOT/$(dirname "$rel")"
+        cp "$file" "$PUBLIC_ROOT/$rel"
+        first=${first:-$PUBLIC_ROOT/$rel}
+    done
+    chmod -R a+rX "$PUBLIC_ROOT"
+    echo "$first"
 }
 
 # stat_of FIELD: that field of the daemon's scx_stats reply (at any depth); stat_is FIELD VALUE.

@@ -21,7 +21,9 @@ USER_NAME=player
 BUS_NAME=org.cachyos.ScxGamer
 
 require_systemd_vm "I install files and add a user"
-CHECKS=$(public_copy "$HERE/dbus_checks.py") # run as player
+# Run as player, with the interface and polkit policy it reads.
+CHECKS=$(public_copy "$HERE/dbus_checks.py" "$REPO/dbus/org.cachyos.ScxGamer.xml" \
+    "$REPO/polkit/org.cachyos.scxgamer.policy")
 
 as_player() { setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups -- "$@"; }
 on_bus() { busctl --system status "$BUS_NAME" >/dev/null 2>&1; }
