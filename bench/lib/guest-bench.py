@@ -117,6 +117,24 @@ def tail(path, n=40):
         return []
 
 
+def base_scheduler(name):
+    """"scx_gamer+slice-us=4000" -> "scx_gamer": a variant runs the same scheduler."""
+    return name.split("+", 1)[0]
+
+
+def variant_parts(name):
+    """"scx_gamer+slice-us=4000+no-game-preempt+bin=/x/scx_gamer" -> ("/x/scx_gamer",
+    ["--slice-us", "4000", "--no-game-preempt"]); the binary is None unless bin= names one."""
+    binary, flags = None, []
+    for part in name.split("+")[1:]:
+        key, eq, value = part.partition("=")
+        if key == "bin":
+            binary = value
+        else:
+            flags += ["--" + key] + ([value] if eq else [])
+    return binary, flags
+
+
 def stop(proc, sig=signal.SIGTERM, timeout=15):
     """Signals a process and reaps it; returns its exit status (None if it had to be killed)."""
     if proc is None:
@@ -146,15 +164,18 @@ class Runner:
     # -- scheduler control ------------------------------------------------------------------
     def attach(self, name, tag, problems):
         """Starts the scheduler `name`; returns (proc, logpath) or (None, None) for EEVDF."""
-        if name in ("eevdf", "noload"):
+        base = base_scheduler(name)
+        if base in ("eevdf", "noload"):
             return None, None
         logpath = os.path.join(self.work, "%s.log" % tag)
-        if name == "scx_gamer":
-            argv = [self.tools["scx_gamer"], "--profile", self.plan["gamer_profile"]]
+        if base == "scx_gamer":
+            binary, flags = variant_parts(name)
+            argv = [binary or self.tools["scx_gamer"], "--profile", self.plan["gamer_profile"]]
+            argv += flags
             if self.plan.get("gamer_stats_secs"):
                 argv += ["--stats", str(self.plan["gamer_stats_secs"])]
             want_ops = "gamer"
-        elif name == "scx_simple":
+        elif base == "scx_simple":
             argv = [self.tools["scx_simple"]]
             want_ops = "simple"
         else:
@@ -170,7 +191,7 @@ class Runner:
             ops = sched_ops()
             if not ops.startswith(want_ops):
                 problems.append("sched_ext ops is %r, expected %r" % (ops, want_ops))
-            if name == "scx_gamer":
+            if base == "scx_gamer":
                 # The daemon logs "ready" once the detector runs too.
                 if not wait_for(lambda: "ready" in read(logpath), 30, 0.05):
                     problems.append("scx_gamer attached but never logged 'ready'")
@@ -179,7 +200,8 @@ class Runner:
     # -- one run -------------------------------------------------------------------------------
     def run_one(self, idx, sched, rep):
         p = self.plan
-        tag = "%02d-%s-%d" % (idx, sched, rep)
+        tag = "%02d-%s-%d" % (idx, re.sub(r"[^A-Za-z0-9_.-]", "_", sched), rep)
+        base = base_scheduler(sched)
         problems = []
         res = {"index": idx, "scheduler": sched, "rep": rep, "problems": problems}
         if sched_state() not in ("disabled",):
@@ -194,7 +216,7 @@ class Runner:
             res["valid"] = False
             return res
         res["attach_s"] = round(time.monotonic() - t_attach, 3)
-        res["sched_ops"] = sched_ops() if sched not in ("eevdf", "noload") else ""
+        res["sched_ops"] = sched_ops() if base not in ("eevdf", "noload") else ""
 
         gjson = os.path.join(self.work, tag + ".gamebench.json")
         ljson = os.path.join(self.work, tag + ".loadgen.json")
@@ -220,7 +242,7 @@ class Runner:
                     t_spawn = time.monotonic()
                     gproc = subprocess.Popen(gargv, env=env, stdout=gl, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL)
-                if sched != "scx_gamer":
+                if base != "scx_gamer":
                     break
                 pat = re.compile(r"game detected: .*\(pid %d\b" % gproc.pid)
                 seen = wait_for(lambda: pat.search(read(slog)) is not None, 5, 0.005)
@@ -230,7 +252,7 @@ class Runner:
                 stop(gproc, signal.SIGKILL)
                 if attempts >= 3:
                     break
-            if sched == "scx_gamer":
+            if base == "scx_gamer":
                 res["detected"] = seen
                 res["launch_attempts"] = attempts
                 if not seen:
@@ -247,7 +269,7 @@ class Runner:
             # gamebench's clock: its periodic threads start 20 ms after it wrote the ready file.
             t_window = t_ready + 0.02 + p["warmup"]
             warm = max(0.0, t_window - time.monotonic())
-            if p["load_cpu"] + p["load_fork"] > 0 and sched != "noload":
+            if p["load_cpu"] + p["load_fork"] > 0 and base != "noload":
                 if warm < 0.5:
                     problems.append("load started only %.2f s before the window opened" % warm)
                 with open(llog, "w") as ll:
@@ -286,10 +308,10 @@ class Runner:
             # loadgen exits 1 when a worker made no progress: with some progress elsewhere that is
             # a measured result (a starved background worker), not a failed run.
             state_after = sched_state()
-            if sched not in ("eevdf", "noload"):
+            if base not in ("eevdf", "noload"):
                 if state_after != "enabled" or (sproc and sproc.poll() is not None):
                     problems.append("%s was no longer attached at the end (state %s)" % (sched, state_after))
-            if snap0 and snap1 and sched not in ("eevdf", "noload"):
+            if snap0 and snap1 and base not in ("eevdf", "noload"):
                 res["bpf"] = bpf_delta(before_ids, snap0, snap1, bpf_window)
             res["gamebench"] = json.load(open(gjson)) if os.path.exists(gjson) else None
             res["loadgen"] = json.load(open(ljson)) if os.path.exists(ljson) else None
@@ -316,7 +338,7 @@ class Runner:
                 if not wait_for(lambda: sched_state() == "disabled", 20):
                     problems.append("sched_ext still %s after stopping %s" % (sched_state(), sched))
                 res["scheduler_log_tail"] = tail(slog, 30)
-                if sched == "scx_gamer" and res["scheduler_exit"] != 0:
+                if base == "scx_gamer" and res["scheduler_exit"] != 0:
                     problems.append("scx_gamer exit status %s after SIGTERM" % res["scheduler_exit"])
             new_dmesg = [l for l in dmesg_lines()[dmesg0:] if "sched_ext" in l or "BUG" in l]
             res["dmesg"] = new_dmesg[-20:]
