@@ -179,22 +179,6 @@ static inline void scx_bpf_task_set_slice(struct task_struct *p, u64 slice)
 		p->scx.slice = slice;
 }
 
-/* ---- Sending a CPU's local DSQ back through ops.enqueue() ----
- * 6.12  u32 scx_bpf_reenqueue_local(), from ops.cpu_release() only
- * 6.19  scx_bpf_reenqueue_local___v2() returns nothing and may be called from anywhere; the
- *       old one stays for a while as a deprecated alias
- */
-u32 scx_bpf_reenqueue_local___v1(void) __ksym __weak;
-void scx_bpf_reenqueue_local___v2(void) __ksym __weak;
-
-static inline void scx_bpf_reenqueue_local(void)
-{
-	if (bpf_ksym_exists(scx_bpf_reenqueue_local___v2))
-		scx_bpf_reenqueue_local___v2();
-	else
-		scx_bpf_reenqueue_local___v1();
-}
-
 /* ---- The scheduler's clock ----
  * 6.14  scx_bpf_now(): the rq clock when it is valid (cheaper, and monotonic per CPU);
  *       before that, bpf_ktime_get_ns(). Both count CLOCK_MONOTONIC nanoseconds.

@@ -76,7 +76,7 @@ enum gamer_stat_idx {
 	GAMER_STAT_BG_STARVE_GUARD,   /* background dispatched first because it waited too long */
 	GAMER_STAT_MIGRATIONS,        /* a task started on a different CPU than it last ran on */
 	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
-	GAMER_STAT_CPU_RELEASES,      /* a real-time task took a CPU: its local DSQ re-enqueued */
+	GAMER_STAT_RT_WAKER_LOCAL,    /* of game enqueues: woken by a real-time task, run after it */
 	GAMER_NR_STATS,
 };
 

@@ -419,6 +419,25 @@ static void preempt_background_cpu(const struct task_struct *p, bool pinned)
 	bpf_iter_num_destroy(&it);
 }
 
+/*
+ * p was just woken by a real-time task on this CPU: an input device's thread, an audio server,
+ * an IRQ thread. Such a waker sleeps again within microseconds, and the CPU comes back to us the
+ * moment it does. A pinned p qualifies only on its own CPU.
+ */
+static bool woken_by_rt_task_here(const struct task_struct *p, bool pinned, u64 enq_flags)
+{
+	const struct task_struct *waker = (void *)bpf_get_current_task_btf();
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (!(enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP)))
+		return false;
+	if (waker->policy != SCHED_FIFO && waker->policy != SCHED_RR)
+		return false;
+	if (pinned)
+		return scx_bpf_task_cpu(p) == cpu;
+	return bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
 void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -444,12 +463,28 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
+	pinned = task_pinned(p);
+
+	/*
+	 * A game thread woken by a real-time task here (the input path: the device thread writes,
+	 * the game's input thread wakes) goes to the head of this CPU's local DSQ. It runs as soon
+	 * as the waker sleeps, ahead of the background task the waker preempted, and no other CPU
+	 * is interrupted for it. Queued in GAME_DSQ instead, it would have preempted another CPU's
+	 * background task, or waited behind the preempted one here.
+	 */
+	if (is_game && woken_by_rt_task_here(p, pinned, enq_flags)) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | bpf_get_smp_processor_id(), slice,
+				   enq_flags | GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_HEAD));
+		stat_inc(GAMER_STAT_GAME_ENQUEUED);
+		stat_inc(GAMER_STAT_RT_WAKER_LOCAL);
+		return;
+	}
+
 	/*
 	 * Tasks that can run on a single CPU wait in the shared DSQs too, in deadline order with
 	 * everybody else; only their CPU takes them from there. Parked in a local DSQ instead they
 	 * would run ahead of every shared DSQ, and a few pinned CPU hogs would starve the rest.
 	 */
-	pinned = task_pinned(p);
 	if (is_game) {
 		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
 		stat_inc(GAMER_STAT_GAME_ENQUEUED);
@@ -620,20 +655,6 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	ran = time_before(tctx->started_at, now) ? now - tctx->started_at : 0;
 	tctx->exec_runtime += ran;
 	tctx->vtime += scale_by_weight_inverse(p, ran);
-}
-
-/*
- * A real-time or deadline task (a game's input or audio device thread, an IRQ thread) took this
- * CPU. The task it preempted sits at the head of the local DSQ and would run first once the CPU
- * comes back, ahead of any game thread woken meanwhile: the RT writer of an input device wakes the
- * game's input thread and sleeps, and the CPU would go back to a CPU hog for the rest of its
- * slice. Sending the local DSQ back through ops.enqueue() puts those tasks in the shared queues,
- * where a game thread goes first and another CPU can take them.
- */
-void GAMER_OP(gamer_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
-{
-	scx_bpf_reenqueue_local();
-	stat_inc(GAMER_STAT_CPU_RELEASES);
 }
 
 void GAMER_OP(gamer_enable, struct task_struct *p)
@@ -819,7 +840,6 @@ GAMER_OPS_DEFINE(gamer_ops,
 		 .runnable = (void *)gamer_runnable,
 		 .running = (void *)gamer_running,
 		 .stopping = (void *)gamer_stopping,
-		 .cpu_release = (void *)gamer_cpu_release,
 		 .enable = (void *)gamer_enable,
 		 .init_task = (void *)gamer_init_task,
 		 .init = (void *)gamer_init,

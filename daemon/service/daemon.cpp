@@ -457,7 +457,7 @@ StatsMap Daemon::stats() const {
     out["nr_bg_starve_guard"] = counters[GAMER_STAT_BG_STARVE_GUARD];
     out["nr_migrations"] = counters[GAMER_STAT_MIGRATIONS];
     out["nr_game_wakeups"] = counters[GAMER_STAT_GAME_WAKEUPS];
-    out["nr_cpu_releases"] = counters[GAMER_STAT_CPU_RELEASES];
+    out["nr_rt_waker_local"] = counters[GAMER_STAT_RT_WAKER_LOCAL];
     const auto histogram = scheduler_->latency_histogram();
     out["game_wakeup_p50_us"] = latency_quantile_ns(histogram, 0.50) / 1000;
     out["game_wakeup_p99_us"] = latency_quantile_ns(histogram, 0.99) / 1000;
