@@ -217,18 +217,28 @@ void detector_checks(DetectorHook hook, const std::filesystem::path& scratch) {
         execl(exe.c_str(), "Game.EXE", static_cast<char*>(nullptr));
         return 127;
     });
+    std::map<pid_t, int> statuses;
     for (pid_t pid : children)
-        reap(pid);
+        statuses[pid] = reap(pid);
     reap(exe_child);
     std::filesystem::remove(exe);
 
     auto events = drain(det);
     for (pid_t pid : children) {
         const gamer_event* e = find(events, GAMER_EV_EXEC, pid);
-        check(e && std::strcmp(e->filename, "/bin/true") == 0 &&
-                  std::strcmp(e->comm, "true") == 0 && e->pid == static_cast<uint32_t>(pid) &&
-                  e->ppid == static_cast<uint32_t>(getpid()) && !(e->flags & GAMER_EVF_EXE_SUFFIX),
-              tag + "exec of /bin/true by " + std::to_string(pid) + " reported");
+        const bool ok = e && std::strcmp(e->filename, "/bin/true") == 0 &&
+                        std::strcmp(e->comm, "true") == 0 && e->pid == static_cast<uint32_t>(pid) &&
+                        e->ppid == static_cast<uint32_t>(getpid()) &&
+                        !(e->flags & GAMER_EVF_EXE_SUFFIX);
+        check(ok, tag + "exec of /bin/true by " + std::to_string(pid) + " reported");
+        if (!ok) // what there was to see, for a failure that does not repeat
+            std::printf("# child %d: wait status %d; %zu events in all; its exec event: %s\n", pid,
+                        statuses[pid], events.size(),
+                        e ? (std::string(e->comm) + " " + e->filename + " pid " +
+                             std::to_string(e->pid) + " ppid " + std::to_string(e->ppid) +
+                             " flags " + std::to_string(e->flags))
+                                .c_str()
+                          : "none");
     }
     const gamer_event* e = find(events, GAMER_EV_EXEC, exe_child);
     check(e && (e->flags & GAMER_EVF_EXE_SUFFIX) && std::string(e->filename) == exe.string(),
