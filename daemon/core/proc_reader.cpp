@@ -115,6 +115,30 @@ std::optional<pid_t> parse_status_ppid(std::string_view status) {
     return ppid;
 }
 
+bool stat_says_exiting(std::string_view stat) {
+    // "PID (COMM) STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ...": COMM may hold spaces and
+    // parentheses, so the fields are counted from the last ')'.
+    constexpr unsigned kPfExiting = 0x4;
+    const auto paren = stat.rfind(')');
+    if (paren == std::string_view::npos)
+        return true;
+    std::string_view rest = stat.substr(paren + 1);
+    std::array<std::string_view, 7> fields{}; // state .. flags
+    for (auto& field : fields) {
+        rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
+        const auto end = std::min(rest.find(' '), rest.size());
+        field = rest.substr(0, end);
+        rest.remove_prefix(end);
+    }
+    const std::string_view state = fields[0], flags_text = fields[6];
+    unsigned flags = 0;
+    const auto [end, error] =
+        std::from_chars(flags_text.data(), flags_text.data() + flags_text.size(), flags);
+    if (state.size() != 1 || error != std::errc{} || end != flags_text.data() + flags_text.size())
+        return true;
+    return state == "Z" || state == "X" || state == "x" || (flags & kPfExiting) != 0;
+}
+
 std::vector<std::string> split_nul_separated(const std::string& content, bool truncated) {
     std::vector<std::string> items;
     std::size_t start = 0;

@@ -80,6 +80,11 @@ std::vector<std::string> split_nul_separated(const std::string& content, bool tr
 // The PPid of /proc/PID/status text; nullopt if the line is missing or its value malformed.
 std::optional<pid_t> parse_status_ppid(std::string_view status);
 
+// Whether /proc/PID/stat text describes a process that is exiting or has exited: a zombie or
+// dead state (Z, X, x), or PF_EXITING in its flags. Such a process may already be past the point
+// where the kernel reports its exit. Malformed text counts as exiting (nothing to watch).
+bool stat_says_exiting(std::string_view stat);
+
 // The Steam app id in an environment, per ProcessInfo::steam_app_id.
 std::optional<std::uint64_t>
 steam_app_id_from_environment(const std::vector<std::string>& environment);

@@ -3,6 +3,7 @@
 #include "core/config_reload.h"
 #include "core/cpu_list.h"
 #include "core/error.h"
+#include "core/file_read.h"
 #include "core/latency.h"
 #include "core/log.h"
 #include "core/proc_reader.h"
@@ -27,9 +28,11 @@ uint64_t realtime_us() {
            static_cast<uint64_t>(now.tv_nsec) / 1000;
 }
 
-bool process_exists(uint32_t pid) {
-    std::error_code ec;
-    return std::filesystem::exists("/proc/" + std::to_string(pid), ec);
+// Whether pid still runs, as far as its exit report goes: a zombie, or a process already inside
+// exit(), may have passed the kernel's exit tracepoint, and a watch set now would never fire.
+bool process_alive(uint32_t pid) {
+    const auto stat = read_file_prefix("/proc/" + std::to_string(pid) + "/stat", 4096);
+    return stat && !stat_says_exiting(*stat);
 }
 
 uint64_t monotonic_ns() {
@@ -400,8 +403,9 @@ void Daemon::consider(uint32_t tgid, const char* trigger, uint64_t exec_ns) {
                  " ms after its exec");
     games_.add(Game{tgid, verdict.name, info->exe, verdict.reason, realtime_us(), std::nullopt,
                     info->steam_app_id});
-    // The exit watch was set after the process may already have exited: check once.
-    if (!process_exists(tgid))
+    // The exit watch was set after the process may already have begun to exit (its exit then
+    // went unreported): check once. A zombie still has a /proc entry, so existence is not enough.
+    if (!process_alive(tgid))
         games_.remove(tgid);
 }
 

@@ -232,6 +232,30 @@ TEST(ParseStatusPpid, TakesOnlyTheDigitsAfterPPid) {
     EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid:\t\n"), std::nullopt);
 }
 
+// vm.game_storm found a game whose exit went unreported: it exited between the exit tracepoint
+// and the daemon's watch, and its zombie still had a /proc entry.
+TEST(StatSaysExiting, ZombiesDeadAndExitingProcessesAreExiting) {
+    // Fields after the comm: state ppid pgrp session tty_nr tpgid flags ...
+    EXPECT_FALSE(stat_says_exiting("430 (StormGame) S 1 430 430 0 -1 4194560 120 0 0 0"));
+    EXPECT_FALSE(stat_says_exiting("430 (StormGame) R 1 430 430 0 -1 4194368 120"));
+    EXPECT_TRUE(stat_says_exiting("430 (StormGame) Z 1 430 430 0 -1 4227332 120"));
+    EXPECT_TRUE(stat_says_exiting("430 (StormGame) X 1 430 430 0 -1 4194304 120"));
+    EXPECT_TRUE(stat_says_exiting("430 (StormGame) R 1 430 430 0 -1 4194308 120")) << "PF_EXITING";
+}
+
+TEST(StatSaysExiting, CommWithSpacesAndParenthesesIsSkipped) {
+    EXPECT_FALSE(stat_says_exiting("7 (a) Z (b) S 1 7 7 0 -1 4194560 0"));
+    EXPECT_TRUE(stat_says_exiting("7 (a) S (b) Z 1 7 7 0 -1 4194560 0"));
+}
+
+TEST(StatSaysExiting, MalformedTextCountsAsExiting) {
+    EXPECT_TRUE(stat_says_exiting(""));
+    EXPECT_TRUE(stat_says_exiting("430 StormGame S 1"));
+    EXPECT_TRUE(stat_says_exiting("430 (StormGame) S 1 430"));
+    EXPECT_TRUE(stat_says_exiting("430 (StormGame) SS 1 430 430 0 -1 4194560 120"));
+    EXPECT_TRUE(stat_says_exiting("430 (StormGame) S 1 430 430 0 -1 -5 120"));
+}
+
 TEST(LinuxProcReader, DeletedExeKeepsItsPath) {
     FakeProc proc;
     proc.exe(kPid, "/opt/game/game (deleted)");
