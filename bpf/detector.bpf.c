@@ -30,10 +30,14 @@ const volatile u32 self_tgid;
 /* Records lost because `events` was full (the daemon fell behind); read by the daemon. */
 u64 nr_dropped;
 
-/* Everything reported, as struct gamer_event. 256 KiB hold about 800 records. */
+/*
+ * Everything reported: struct gamer_event for renames and exits, struct gamer_exec_event (with
+ * the argument and environment strings) for execs. 2 MiB hold about 500 execs of a desktop
+ * session's typical 4 KiB of strings, or 60 at the 32 KiB cap.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 2 * 1024 * 1024);
 } events SEC(".maps");
 
 /*
@@ -53,22 +57,13 @@ static __always_inline bool ignored(const struct task_struct *task)
 }
 
 /*
- * A record for task with everything but the kind-specific fields filled in, or NULL when the
- * ring buffer is full. *comm_len, when asked for, is the length of the comm copied, NUL
- * included.
+ * Fills in everything of e but the kind-specific fields; returns the length of the comm copied,
+ * NUL included.
  */
-static struct gamer_event *event_start(u32 kind, const struct task_struct *task, long *comm_len)
+static long event_fill(struct gamer_event *e, u32 kind, const struct task_struct *task)
 {
-	struct gamer_event *e;
-	long len;
-	u32 tgid;
+	u32 tgid = BPF_CORE_READ(task, tgid);
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&nr_dropped, 1);
-		return NULL;
-	}
-	tgid = BPF_CORE_READ(task, tgid);
 	e->kind = kind;
 	e->flags = bpf_map_lookup_elem(&watched_tgids, &tgid) ? GAMER_EVF_WATCHED : 0;
 	e->pid = BPF_CORE_READ(task, pid);
@@ -76,10 +71,21 @@ static struct gamer_event *event_start(u32 kind, const struct task_struct *task,
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->exit_code = 0;
 	e->ts_ns = bpf_ktime_get_ns();
-	len = BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
-	if (comm_len)
-		*comm_len = len;
 	e->filename[0] = '\0';
+	return BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+}
+
+/* A rename or exit record for task, filled in but its kind-specific fields; NULL when full. */
+static struct gamer_event *event_start(u32 kind, const struct task_struct *task)
+{
+	struct gamer_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&nr_dropped, 1);
+		return NULL;
+	}
+	event_fill(e, kind, task);
 	return e;
 }
 
@@ -103,39 +109,94 @@ static __always_inline bool starts_with_wine(const char *comm)
 	return comm[0] == 'w' && comm[1] == 'i' && comm[2] == 'n' && comm[3] == 'e';
 }
 
-static void report_exec(const struct task_struct *task, const struct linux_binprm *bprm)
+/*
+ * Copies len bytes of user memory at src into the record's strings, a chunk at a time (the
+ * verifier needs a constant size for each slice of the record). Returns the bytes copied: fewer
+ * than len if a page was not there.
+ */
+static __always_inline u32 copy_strings(struct bpf_dynptr *rec, unsigned long src, u32 len)
 {
-	struct gamer_event *e;
-	long comm_len, len;
+	u32 i, copied = 0;
+
+	bpf_for(i, 0, GAMER_STRINGS_MAX / GAMER_STRINGS_CHUNK) {
+		u32 n = len - copied;
+		char *dst;
+
+		if (copied >= len)
+			break;
+		if (n > GAMER_STRINGS_CHUNK)
+			n = GAMER_STRINGS_CHUNK;
+		dst = bpf_dynptr_data(rec, sizeof(struct gamer_exec_event) + copied,
+				      GAMER_STRINGS_CHUNK);
+		if (!dst || bpf_probe_read_user(dst, n, (const void *)(src + copied)))
+			break;
+		copied += n;
+	}
+	return copied;
+}
+
+/*
+ * An exec record for task. The new image's strings lie at [strings, strings_end) in its address
+ * space (now current's); the record is sized to them, up to GAMER_STRINGS_MAX.
+ */
+static void report_exec(const struct task_struct *task, const struct linux_binprm *bprm,
+			unsigned long strings, unsigned long strings_end)
+{
+	struct gamer_exec_event *x;
+	struct bpf_dynptr rec;
+	u32 total, len, chunks;
+	long comm_len, name_len;
 
 	if (ignored(task))
 		return;
-	e = event_start(GAMER_EV_EXEC, task, &comm_len);
-	if (!e)
+	total = strings_end > strings ? strings_end - strings : 0;
+	len = total < GAMER_STRINGS_MAX ? total : GAMER_STRINGS_MAX;
+	chunks = (len + GAMER_STRINGS_CHUNK - 1) / GAMER_STRINGS_CHUNK;
+	if (bpf_ringbuf_reserve_dynptr(&events, sizeof(*x) + chunks * GAMER_STRINGS_CHUNK, 0,
+				       &rec)) {
+		bpf_ringbuf_discard_dynptr(&rec, 0); /* required even when the reservation failed */
+		__sync_fetch_and_add(&nr_dropped, 1);
 		return;
+	}
+	x = bpf_dynptr_data(&rec, 0, sizeof(*x));
+	if (!x) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		return;
+	}
 
-	len = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
-					BPF_CORE_READ(bprm, filename));
-	if (ends_in_exe(e->filename, len, sizeof(e->filename)) ||
-	    ends_in_exe(e->comm, comm_len, sizeof(e->comm)))
-		e->flags |= GAMER_EVF_EXE_SUFFIX;
+	comm_len = event_fill(&x->ev, GAMER_EV_EXEC, task);
+	name_len = bpf_probe_read_kernel_str(x->ev.filename, sizeof(x->ev.filename),
+					     BPF_CORE_READ(bprm, filename));
+	if (ends_in_exe(x->ev.filename, name_len, sizeof(x->ev.filename)) ||
+	    ends_in_exe(x->ev.comm, comm_len, sizeof(x->ev.comm)))
+		x->ev.flags |= GAMER_EVF_EXE_SUFFIX;
 	/* After exec the comm is the file's base name: "wine", "wine64", "wine64-preloader"... */
-	if (starts_with_wine(e->comm))
-		e->flags |= GAMER_EVF_WINE;
-	bpf_ringbuf_submit(e, 0);
+	if (starts_with_wine(x->ev.comm))
+		x->ev.flags |= GAMER_EVF_WINE;
+	x->argc = BPF_CORE_READ(bprm, argc);
+	x->strings_total = total;
+	x->strings_len = copy_strings(&rec, strings, len);
+	x->pad = 0;
+	bpf_ringbuf_submit_dynptr(&rec, 0);
 }
 
+/*
+ * Here the new address space is in place but not yet set up: the strings are where exec copied
+ * them, below the file name at bprm->exec, and /proc/PID/cmdline still reads empty.
+ */
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(detect_exec_lsm, const struct linux_binprm *bprm)
 {
-	report_exec(bpf_get_current_task_btf(), bprm);
+	report_exec(bpf_get_current_task_btf(), bprm, BPF_CORE_READ(bprm, p),
+		    BPF_CORE_READ(bprm, exec));
 	return 0;
 }
 
+/* Here the exec is done: the strings are where /proc/PID/cmdline and environ read them. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(detect_exec_tp, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	report_exec(p, bprm);
+	report_exec(p, bprm, BPF_CORE_READ(p, mm, arg_start), BPF_CORE_READ(p, mm, env_end));
 	return 0;
 }
 
@@ -153,7 +214,7 @@ int BPF_PROG(detect_rename, struct task_struct *tsk, const char *buf, bool exec)
 
 	if (exec || BPF_CORE_READ(tsk, pid) != BPF_CORE_READ(tsk, tgid) || ignored(tsk))
 		return 0;
-	e = event_start(GAMER_EV_RENAME, tsk, NULL);
+	e = event_start(GAMER_EV_RENAME, tsk);
 	if (!e)
 		return 0;
 
@@ -184,7 +245,7 @@ int BPF_PROG(detect_exit, struct task_struct *p)
 	if (bpf_map_delete_elem(&watched_tgids, &tgid))
 		return 0;
 
-	e = event_start(GAMER_EV_EXIT, p, NULL);
+	e = event_start(GAMER_EV_EXIT, p);
 	if (!e)
 		return 0;
 	e->flags |= GAMER_EVF_WATCHED;

@@ -46,6 +46,24 @@ struct gamer_event {
 	char filename[GAMER_PATH_LEN]; /* exec: bprm->filename; others: empty */
 };
 
+/*
+ * An exec record: the common part, then the new image's argument and environment strings as the
+ * kernel copied them for the exec ("arg0\0arg1\0...env0\0env1\0"), so that the daemon need not
+ * wait for them to appear in /proc (with the LSM hook they are not there yet). The strings are
+ * copied in chunks; the record is padded to a whole number of them.
+ */
+#define GAMER_STRINGS_CHUNK 512
+#define GAMER_STRINGS_MAX (64 * GAMER_STRINGS_CHUNK) /* 32 KiB: a Steam game's environment fits */
+
+struct gamer_exec_event {
+	struct gamer_event ev;
+	u32 argc;          /* the first argc strings are arguments, the rest the environment */
+	u32 strings_len;   /* bytes of strings copied, at most GAMER_STRINGS_MAX */
+	u32 strings_total; /* bytes the process has; more than strings_len when cut short */
+	u32 pad;
+	char strings[];    /* strings_len bytes, then padding up to a whole chunk */
+};
+
 /* ---- Scheduler: tunables a profile changes, read on every decision (BPF .data, live) ---- */
 struct gamer_tunables {
 	u64 slice_ns;        /* --slice-us: time slice of background tasks */

@@ -26,7 +26,7 @@ const char* hook_name(DetectorHook hook) {
 // State of one consume() call, reached by the ring buffer's C callback. It lives in Impl, on
 // the heap, so its address (registered with libbpf) survives moves of DetectorBpf.
 struct Consumer {
-    const std::function<void(const gamer_event&)>* on_event = nullptr;
+    const std::function<void(const DetectorRecord&)>* on_event = nullptr;
     size_t count = 0;
     std::exception_ptr error;
 
@@ -34,12 +34,11 @@ struct Consumer {
     // frames, so it is parked here and rethrown by consume().
     static int on_record(void* ctx, void* data, size_t size) {
         auto* self = static_cast<Consumer*>(ctx);
-        gamer_event event;
-        if (size < sizeof(event))
-            return 0; // not a record of ours; the BPF side only ever submits whole events
-        std::memcpy(&event, data, sizeof(event));
+        const auto record = decode_detector_record({static_cast<const std::byte*>(data), size});
+        if (!record)
+            return 0; // not a record of ours; the BPF side only ever submits whole ones
         try {
-            (*self->on_event)(event);
+            (*self->on_event)(*record);
         } catch (...) {
             self->error = std::current_exception();
             return -ECANCELED;
@@ -100,7 +99,7 @@ int DetectorBpf::event_fd() const {
     return ring_buffer__epoll_fd(impl_->events.get());
 }
 
-size_t DetectorBpf::consume(const std::function<void(const gamer_event&)>& on_event) {
+size_t DetectorBpf::consume(const std::function<void(const DetectorRecord&)>& on_event) {
     Consumer& consumer = impl_->consumer;
     consumer.on_event = &on_event;
     consumer.count = 0;

@@ -6,13 +6,13 @@
 //   auto det = DetectorBpf::open_and_load(DetectorHook::Lsm, getpid());
 //   det.attach();
 //   epoll on det.event_fd(); when it fires:
-//   det.consume([&](const gamer_event& e) { ... });
+//   det.consume([&](const DetectorRecord& r) { ... });
 //
 // Every method throws scx_gamer::Error with its context when the kernel refuses. A moved-from
 // object may only be destroyed or assigned to.
 #pragma once
 
-#include "intf.h"
+#include "core/detector_record.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +26,7 @@ namespace scx_gamer {
 enum class DetectorHook { Lsm, Tracepoint };
 
 class DetectorBpf {
-public:
+  public:
     // Loads the detector with the exec hook `hook` (the other one is not loaded). Execs and
     // renames of thread group `self_tgid` (the daemon) are never reported.
     static DetectorBpf open_and_load(DetectorHook hook, uint32_t self_tgid);
@@ -40,9 +40,9 @@ public:
 
     // Readable (epoll) while events wait; then call consume().
     int event_fd() const;
-    // Hands every waiting event to on_event, in order; returns how many. If on_event throws,
-    // the events after that one stay queued and the exception propagates.
-    size_t consume(const std::function<void(const gamer_event&)>& on_event);
+    // Hands every waiting record to on_event, in order; returns how many. If on_event throws,
+    // the records after that one stay queued and the exception propagates.
+    size_t consume(const std::function<void(const DetectorRecord&)>& on_event);
 
     // Report the end of thread group `tgid` (one GAMER_EV_EXIT when its last thread exits;
     // the watch ends with it). unwatch of an unwatched tgid is a no-op.
@@ -53,7 +53,7 @@ public:
     uint64_t dropped() const;
     DetectorHook hook() const;
 
-private:
+  private:
     struct Impl;
     explicit DetectorBpf(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -195,4 +195,21 @@ std::optional<ProcessInfo> read_process_info(const ProcReader& reader, pid_t pid
     return info;
 }
 
+std::optional<ProcessInfo> process_info_at_exec(const ProcReader& reader, pid_t pid, pid_t ppid,
+                                                std::string comm, const ExecStrings& strings) {
+    auto exe = reader.exe(pid);
+    if (!exe)
+        return std::nullopt; // an exec'd process always has one, unless it is gone
+
+    ProcessInfo info;
+    info.pid = pid;
+    info.ppid = ppid;
+    info.comm = std::move(comm);
+    info.exe = std::move(*exe);
+    info.cmdline = strings.argv;
+    info.steam_app_id = steam_app_id_from_environment(strings.environment);
+    info.is_wine = looks_like_wine(info.exe, info.cmdline);
+    return info;
+}
+
 } // namespace scx_gamer

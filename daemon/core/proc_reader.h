@@ -73,6 +73,19 @@ struct ProcessInfo {
 // Other unreadable entries are left empty: an unreadable environ only means "no Steam app id".
 std::optional<ProcessInfo> read_process_info(const ProcReader& reader, pid_t pid);
 
+// The argument and environment strings of a process image just exec'd, as the detector's exec
+// record carries them: in hand before /proc shows them.
+struct ExecStrings {
+    std::vector<std::string> argv;
+    std::vector<std::string> environment;
+    bool complete = false; // every string made it into the record (it holds at most 32 KiB)
+};
+
+// What a process that has just exec'd is, from its exec record (parent, comm, strings) and its
+// exe link; nothing else in /proc is read. nullopt if the process is gone already.
+std::optional<ProcessInfo> process_info_at_exec(const ProcReader& reader, pid_t pid, pid_t ppid,
+                                                std::string comm, const ExecStrings& strings);
+
 // Splits NUL-separated /proc content ("a\0b\0" -> {"a", "b"}). Text without NULs is one item.
 // If the content was cut at a read cap, the incomplete last item is dropped.
 std::vector<std::string> split_nul_separated(const std::string& content, bool truncated);

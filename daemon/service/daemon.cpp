@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <systemd/sd-daemon.h>
@@ -327,17 +328,14 @@ void Daemon::restart_scheduler() {
 }
 
 void Daemon::on_detector_events() {
-    detector_->consume([this](const gamer_event& event) { handle_event(event); });
+    detector_->consume([this](const DetectorRecord& record) { handle_record(record); });
 }
 
-void Daemon::handle_event(const gamer_event& event) {
+void Daemon::handle_record(const DetectorRecord& record) {
+    const gamer_event& event = record.event;
     switch (event.kind) {
     case GAMER_EV_EXEC:
-        if (!exec_finished(event.tgid)) {
-            defer_exec(event.tgid, event.ts_ns);
-            break;
-        }
-        consider(event.tgid, "exec", event.ts_ns);
+        consider_exec(record);
         break;
     case GAMER_EV_RENAME:
         if (!games_.find(event.tgid))
@@ -351,10 +349,29 @@ void Daemon::handle_event(const gamer_event& event) {
     }
 }
 
-// The LSM exec hook (bprm_committed_creds) runs before the new image's arguments and environment
-// are mapped: until exec finishes, /proc/PID/{cmdline,environ} read empty. An empty cmdline of a
-// user process therefore means "not yet"; such execs are retried shortly, a bounded few times
-// (a process may really have an empty argv).
+// An exec record carries the new image's arguments and environment: classifying from them needs
+// no wait for /proc, where they appear only once the exec has finished (the LSM hook runs before
+// that). A record cut short may lack the Steam app id; only then is /proc read instead.
+void Daemon::consider_exec(const DetectorRecord& record) {
+    const gamer_event& event = record.event;
+    if (record.exec && record.exec->complete) {
+        const std::string comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
+        register_if_game(event.tgid,
+                         process_info_at_exec(*proc_, static_cast<pid_t>(event.tgid),
+                                              static_cast<pid_t>(event.ppid), comm, *record.exec),
+                         "exec", event.ts_ns);
+        return;
+    }
+    if (!exec_finished(event.tgid)) {
+        defer_exec(event.tgid, event.ts_ns);
+        return;
+    }
+    consider(event.tgid, "exec", event.ts_ns);
+}
+
+// Until an exec finishes, /proc/PID/{cmdline,environ} read empty. An empty cmdline of a user
+// process therefore means "not yet"; such execs are retried shortly, a bounded few times (a
+// process may really have an empty argv).
 bool Daemon::exec_finished(uint32_t tgid) const {
     auto cmdline = proc_->cmdline(static_cast<pid_t>(tgid));
     return !cmdline || !cmdline->empty(); // gone (nothing to wait for) or arguments visible
@@ -381,10 +398,14 @@ void Daemon::retry_pending_execs() {
         exec_retry_timer_.arm(kExecRetryDelay);
 }
 
+void Daemon::consider(uint32_t tgid, const char* trigger, uint64_t exec_ns) {
+    register_if_game(tgid, read_process_info(*proc_, static_cast<pid_t>(tgid)), trigger, exec_ns);
+}
+
 // Classifies a process and adds it to (or, after an exec into a non-game, drops it from) the
 // registry. Explicit registrations are never second-guessed.
-void Daemon::consider(uint32_t tgid, const char* trigger, uint64_t exec_ns) {
-    auto info = read_process_info(*proc_, static_cast<pid_t>(tgid));
+void Daemon::register_if_game(uint32_t tgid, const std::optional<ProcessInfo>& info,
+                              const char* trigger, uint64_t exec_ns) {
     if (!info)
         return; // gone already: nothing to do
     const Verdict verdict = classifier_.classify(*info);

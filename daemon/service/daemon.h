@@ -90,10 +90,13 @@ class Daemon final : public Controller {
     void reload_config(const char* why);
     void on_scheduler_exit();
     void on_detector_events();
-    void handle_event(const gamer_event& event);
+    void handle_record(const DetectorRecord& record);
     void restart_scheduler(); // after the kernel asked for it (CPU hotplug)
+    void consider_exec(const DetectorRecord& record);
     // exec_ns: when the kernel reported the exec (CLOCK_MONOTONIC), 0 if not from an exec.
     void consider(uint32_t tgid, const char* trigger, uint64_t exec_ns = 0);
+    void register_if_game(uint32_t tgid, const std::optional<ProcessInfo>& info,
+                          const char* trigger, uint64_t exec_ns);
     bool exec_finished(uint32_t tgid) const;
     void defer_exec(uint32_t tgid, uint64_t exec_ns);
     void retry_pending_execs();

@@ -174,27 +174,54 @@ bool attach_and_wait(SchedulerBpf& sched) {
 
 // ---- Detector ----------------------------------------------------------------------------
 
-// Everything the detector reported until `quiet` passes without a new event.
-std::vector<gamer_event> drain(DetectorBpf& det, std::chrono::milliseconds quiet = 300ms) {
-    std::vector<gamer_event> events;
+// Everything the detector reported until `quiet` passes without a new record.
+std::vector<DetectorRecord> drain(DetectorBpf& det, std::chrono::milliseconds quiet = 300ms) {
+    std::vector<DetectorRecord> records;
+    const auto keep = [&](const DetectorRecord& r) { records.push_back(r); };
     while (readable(det.event_fd(), quiet))
-        det.consume([&](const gamer_event& e) { events.push_back(e); });
-    det.consume([&](const gamer_event& e) { events.push_back(e); });
-    return events;
+        det.consume(keep);
+    det.consume(keep);
+    return records;
 }
 
-const gamer_event* find(const std::vector<gamer_event>& events, uint32_t kind, uint32_t tgid) {
-    for (const auto& e : events)
-        if (e.kind == kind && e.tgid == tgid)
-            return &e;
+const DetectorRecord* find_record(const std::vector<DetectorRecord>& records, uint32_t kind,
+                                  uint32_t tgid) {
+    for (const auto& r : records)
+        if (r.event.kind == kind && r.event.tgid == tgid)
+            return &r;
     return nullptr;
 }
 
-size_t count(const std::vector<gamer_event>& events, uint32_t kind, uint32_t tgid) {
+const gamer_event* find(const std::vector<DetectorRecord>& records, uint32_t kind, uint32_t tgid) {
+    const DetectorRecord* r = find_record(records, kind, tgid);
+    return r ? &r->event : nullptr;
+}
+
+size_t count(const std::vector<DetectorRecord>& records, uint32_t kind, uint32_t tgid) {
     size_t n = 0;
-    for (const auto& e : events)
-        n += e.kind == kind && e.tgid == tgid;
+    for (const auto& r : records)
+        n += r.event.kind == kind && r.event.tgid == tgid;
     return n;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items)
+        out += (out.empty() ? "[" : ", [") + item + "]";
+    return out;
+}
+
+// The exec record of pid carries exactly these arguments and environment, complete.
+void check_exec_strings(const std::vector<DetectorRecord>& records, pid_t pid,
+                        const std::vector<std::string>& argv,
+                        const std::vector<std::string>& environment, const std::string& tag) {
+    const DetectorRecord* r = find_record(records, GAMER_EV_EXEC, static_cast<uint32_t>(pid));
+    const bool ok = r && r->exec && r->exec->complete && r->exec->argv == argv &&
+                    r->exec->environment == environment;
+    check(ok, tag + "exec record of " + std::to_string(pid) + " carries its argv and environment");
+    if (!ok && r && r->exec)
+        std::printf("# argv %s; environment %s; complete %d\n", joined(r->exec->argv).c_str(),
+                    joined(r->exec->environment).c_str(), r->exec->complete);
 }
 
 void detector_checks(DetectorHook hook, const std::filesystem::path& scratch) {
@@ -217,13 +244,45 @@ void detector_checks(DetectorHook hook, const std::filesystem::path& scratch) {
         execl(exe.c_str(), "Game.EXE", static_cast<char*>(nullptr));
         return 127;
     });
+    // The strings the daemon classifies by, empty ones included; and an environment too big for
+    // the record (it keeps what fits and says it is incomplete).
+    const std::vector<std::string> argv = {"true", "two words", "", "last"};
+    const std::vector<std::string> environment = {"SteamAppId=4242", "EMPTY=", "PATH=/bin"};
+    const pid_t strings_child = spawn([&] {
+        std::vector<char*> args, env;
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        for (const auto& v : environment)
+            env.push_back(const_cast<char*>(v.c_str()));
+        env.push_back(nullptr);
+        execve("/bin/true", args.data(), env.data());
+        return 127;
+    });
+    const std::string huge = "HUGE=" + std::string(GAMER_STRINGS_MAX, 'x');
+    const pid_t huge_child = spawn([&] {
+        char* const args[] = {const_cast<char*>("true"), nullptr};
+        char* const env[] = {const_cast<char*>("SteamAppId=1"), const_cast<char*>(huge.c_str()),
+                             nullptr};
+        execve("/bin/true", args, env);
+        return 127;
+    });
     std::map<pid_t, int> statuses;
     for (pid_t pid : children)
         statuses[pid] = reap(pid);
     reap(exe_child);
+    reap(strings_child);
+    reap(huge_child);
     std::filesystem::remove(exe);
 
     auto events = drain(det);
+    check_exec_strings(events, strings_child, argv, environment, tag);
+    const DetectorRecord* cut = find_record(events, GAMER_EV_EXEC, huge_child);
+    check(cut && cut->exec && !cut->exec->complete &&
+              cut->exec->argv == std::vector<std::string>{"true"} &&
+              cut->exec->environment == std::vector<std::string>{"SteamAppId=1"},
+          tag + "an environment over " + std::to_string(GAMER_STRINGS_MAX) +
+              " bytes is cut after its last whole string and marked incomplete");
     for (pid_t pid : children) {
         const gamer_event* e = find(events, GAMER_EV_EXEC, pid);
         const bool ok = e && std::strcmp(e->filename, "/bin/true") == 0 &&
