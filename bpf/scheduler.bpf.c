@@ -3,9 +3,9 @@
  * scx_gamer's scheduler: a deadline (EDF) scheduler that puts the threads of games ahead of
  * everything else without letting anything else starve.
  *
- * Queues. Threads of the processes the daemon registered as games (map game_tgids) wait in
- * GAME_DSQ, all other tasks in BG_DSQ. Both are shared by all CPUs and ordered by virtual
- * deadline. A CPU that needs work takes from GAME_DSQ first, except when it has passed waiting
+ * Queues. Threads of the processes the daemon registered as games (map game_tgids), and the
+ * daemon's own, wait in GAME_DSQ, all other tasks in BG_DSQ. Both are shared by all CPUs and
+ * ordered by virtual deadline. A CPU that needs work takes from GAME_DSQ first, except when it has passed waiting
  * background work over for longer than tunables.bg_starve_ns: games win every contest, but no
  * task waits forever (and sched_ext's watchdog never has a reason to unload us).
  *
@@ -53,6 +53,12 @@ const volatile u32 nr_cpus = 1;
 const volatile bool primary_all = true;
 /* Bitmap of the primary domain: the CPUs tried first for background tasks. */
 const volatile u64 primary_cpus[GAMER_CPU_WORDS];
+/*
+ * The daemon's tgid (0: none). Its threads are scheduled like a game's: a game's detection, and
+ * everything the daemon does for it, waits on them, and they run in short bursts. They are not
+ * counted as a game's in the statistics or the latency histogram.
+ */
+const volatile u32 daemon_tgid;
 
 /*
  * ---- Live tunables: the daemon rewrites these while the scheduler runs (see intf.h) ----
@@ -122,6 +128,7 @@ struct task_ctx {
 	u64 game_gen;     /* game_gen that is_game was computed for */
 	s32 last_cpu;     /* CPU it last ran on, -1 before its first run */
 	bool is_game;     /* its tgid is in game_tgids */
+	bool is_daemon;   /* its tgid is daemon_tgid */
 };
 
 struct {
@@ -210,9 +217,15 @@ static bool task_is_game(const struct task_struct *p, struct task_ctx *tctx)
 	return tctx->is_game;
 }
 
-static u64 task_slice(bool is_game)
+/* Whether p is scheduled like a game thread: it is one, or one of the daemon's. */
+static bool task_is_urgent(const struct task_struct *p, struct task_ctx *tctx)
 {
-	return is_game ? READ_ONCE(tunables.game_slice_ns) : READ_ONCE(tunables.slice_ns);
+	return task_is_game(p, tctx) || tctx->is_daemon;
+}
+
+static u64 task_slice(bool urgent)
+{
+	return urgent ? READ_ONCE(tunables.game_slice_ns) : READ_ONCE(tunables.slice_ns);
 }
 
 static u64 task_deadline(struct task_ctx *tctx)
@@ -272,7 +285,7 @@ static s32 waker_cpu(const struct task_struct *p)
 }
 
 /* A CPU p can start on at once, claimed for it, or a negative errno when none is free. */
-static s32 pick_idle_cpu(struct task_struct *p, bool is_game, s32 prev_cpu, u64 wake_flags)
+static s32 pick_idle_cpu(struct task_struct *p, bool urgent, s32 prev_cpu, u64 wake_flags)
 {
 	const struct cpumask *primary;
 	bool is_idle = false;
@@ -284,7 +297,7 @@ static s32 pick_idle_cpu(struct task_struct *p, bool is_game, s32 prev_cpu, u64 
 			return cpu;
 	}
 
-	if (is_game && READ_ONCE(tunables.avoid_smt)) {
+	if (urgent && READ_ONCE(tunables.avoid_smt)) {
 		/*
 		 * A whole idle core or nothing. SCX_WAKE_SYNC is left out because it lets the
 		 * default policy settle for the waker's CPU whatever its SMT sibling runs.
@@ -295,7 +308,7 @@ static s32 pick_idle_cpu(struct task_struct *p, bool is_game, s32 prev_cpu, u64 
 			return cpu;
 	}
 
-	if (!is_game && !primary_all) {
+	if (!urgent && !primary_all) {
 		primary = (const struct cpumask *)primary_cpumask;
 		if (primary) {
 			cpu = scx_bpf_select_cpu_and(p, prev_cpu, wake_flags, primary, 0);
@@ -311,7 +324,7 @@ static s32 pick_idle_cpu(struct task_struct *p, bool is_game, s32 prev_cpu, u64 
 s32 GAMER_OP(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	bool is_game;
+	bool urgent;
 	s32 cpu;
 
 	if (!tctx)
@@ -320,13 +333,13 @@ s32 GAMER_OP(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fla
 	if (test_stalled(p))
 		return prev_cpu;
 #endif
-	is_game = task_is_game(p, tctx);
-	cpu = pick_idle_cpu(p, is_game, prev_cpu, wake_flags);
+	urgent = task_is_urgent(p, tctx);
+	cpu = pick_idle_cpu(p, urgent, prev_cpu, wake_flags);
 	if (cpu < 0)
 		return prev_cpu;
 
 	/* Straight to the chosen CPU's local DSQ; ops.enqueue() is skipped. */
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(is_game), 0);
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(urgent), 0);
 	stat_inc(GAMER_STAT_DIRECT_DISPATCHED);
 	return cpu;
 }
@@ -441,15 +454,15 @@ static bool woken_by_rt_task_here(const struct task_struct *p, bool pinned, u64 
 void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	bool is_game, pinned;
+	bool urgent, pinned;
 	u64 slice;
 
 	if (!tctx) {
 		scx_bpf_error("%s[%d] has no task context", p->comm, p->pid);
 		return;
 	}
-	is_game = task_is_game(p, tctx);
-	slice = task_slice(is_game);
+	urgent = task_is_urgent(p, tctx);
+	slice = task_slice(urgent);
 
 #ifdef SCX_GAMER_TEST_HOOKS
 	if (test_stalled(p)) {
@@ -472,11 +485,13 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	 * is interrupted for it. Queued in GAME_DSQ instead, it would have preempted another CPU's
 	 * background task, or waited behind the preempted one here.
 	 */
-	if (is_game && woken_by_rt_task_here(p, pinned, enq_flags)) {
+	if (urgent && woken_by_rt_task_here(p, pinned, enq_flags)) {
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | bpf_get_smp_processor_id(), slice,
 				   enq_flags | GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_HEAD));
-		stat_inc(GAMER_STAT_GAME_ENQUEUED);
-		stat_inc(GAMER_STAT_RT_WAKER_LOCAL);
+		if (tctx->is_game) {
+			stat_inc(GAMER_STAT_GAME_ENQUEUED);
+			stat_inc(GAMER_STAT_RT_WAKER_LOCAL);
+		}
 		return;
 	}
 
@@ -485,9 +500,10 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	 * everybody else; only their CPU takes them from there. Parked in a local DSQ instead they
 	 * would run ahead of every shared DSQ, and a few pinned CPU hogs would starve the rest.
 	 */
-	if (is_game) {
+	if (urgent) {
 		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
-		stat_inc(GAMER_STAT_GAME_ENQUEUED);
+		if (tctx->is_game)
+			stat_inc(GAMER_STAT_GAME_ENQUEUED);
 		if (!kick_idle_cpu(p, pinned) && READ_ONCE(tunables.game_preempt))
 			preempt_background_cpu(p, pinned);
 	} else {
@@ -552,7 +568,7 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	 */
 	if (prev && (prev->scx.flags & GAMER_ENUM(enum scx_ent_flags, SCX_TASK_QUEUED))) {
 		tctx = lookup_task_ctx(prev);
-		scx_bpf_task_set_slice(prev, task_slice(tctx && tctx->is_game));
+		scx_bpf_task_set_slice(prev, task_slice(tctx && (tctx->is_game || tctx->is_daemon)));
 	}
 }
 
@@ -621,6 +637,7 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	struct cpu_ctx *cctx = this_cpu_ctx();
 	s32 cpu = bpf_get_smp_processor_id();
 	u64 now = scx_bpf_now();
+	bool urgent;
 
 	if (!tctx || !cctx)
 		return;
@@ -634,9 +651,10 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 		tctx->last_cpu = cpu;
 	}
 
-	cctx->no_preempt = tctx->is_game || cctx->guarded;
+	urgent = tctx->is_game || tctx->is_daemon;
+	cctx->no_preempt = urgent || cctx->guarded;
 	cctx->guarded = 0;
-	if (!tctx->is_game)
+	if (!urgent)
 		cctx->games_first_since = 0;
 
 	if (tctx->is_game && tctx->woke_at)
@@ -675,6 +693,7 @@ s32 GAMER_OP_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_init_t
 		return -ENOMEM;
 	tctx->last_cpu = -1;
 	tctx->game_gen = ~0ULL; /* no generation yet: the first use looks game_tgids up */
+	tctx->is_daemon = daemon_tgid && p->tgid == daemon_tgid; /* a thread keeps its tgid */
 	return 0;
 }
 

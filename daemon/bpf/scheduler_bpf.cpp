@@ -140,6 +140,7 @@ SchedulerBpf SchedulerBpf::open_and_load(const SchedulerConfig& config) {
         fail("counting possible CPUs", -cpus);
     skel.rodata->nr_cpus = static_cast<uint32_t>(cpus);
     skel.rodata->primary_all = config.primary_cpus.empty();
+    skel.rodata->daemon_tgid = config.daemon_tgid;
     for (int cpu : config.primary_cpus) {
         if (cpu < 0 || cpu >= cpus || cpu >= GAMER_MAX_CPUS)
             throw Error("primary domain: there is no CPU " + std::to_string(cpu));

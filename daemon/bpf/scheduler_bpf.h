@@ -30,6 +30,8 @@ struct SchedulerConfig {
     std::optional<gamer_tunables> tunables;
     // CPUs tried first for background tasks (the primary domain); empty: all CPUs alike.
     std::vector<int> primary_cpus;
+    // The daemon's process, whose threads are scheduled like a game's (0: none).
+    uint32_t daemon_tgid = 0;
     // Bytes of debug dump the kernel produces when the scheduler errors out; 0: its default.
     uint32_t exit_dump_len = 0;
     // libbpf's debug messages (maps, relocations, verifier) on stderr while loading. The

@@ -160,6 +160,7 @@ void Daemon::attach_scheduler() {
     SchedulerConfig config;
     config.tunables = to_tunables(options_);
     config.primary_cpus = resolve_primary_domain(options_.primary_domain);
+    config.daemon_tgid = static_cast<uint32_t>(getpid());
     config.exit_dump_len = options_.exit_dump_len;
     config.verbose = options_.verbose;
     scheduler_.emplace(SchedulerBpf::open_and_load(config));
