@@ -10,11 +10,13 @@
 #include "core/text.h"
 #include "ml/game_key.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -78,6 +80,7 @@ Daemon::Daemon(DaemonSettings settings)
             scheduler_->add_game(game.pid);
         if (detector_)
             detector_->watch(game.pid);
+        watch_exit(game.pid);
         if (loader_)
             loader_->game_started(game);
         log_notice("game detected: ", game.name, " (pid ", game.pid, ", ", game.reason, ")");
@@ -91,6 +94,7 @@ Daemon::Daemon(DaemonSettings settings)
             scheduler_->remove_game(game.pid);
         if (detector_)
             detector_->unwatch(game.pid);
+        exit_watches_.erase(game.pid);
         if (loader_)
             loader_->game_exited(game);
         log_notice("game exited: ", game.name, " (pid ", game.pid, ")");
@@ -111,6 +115,7 @@ int Daemon::run() {
     }
     exec_retry_timer_ = loop_.timer([this] { retry_pending_execs(); });
     restart_timer_ = loop_.timer([this] { restart_scheduler(); });
+    exit_timer_ = loop_.timer([this] { remove_exited_games(); });
     sigint_ = loop_.on_signal(SIGINT, [this] { loop_.exit(kExitOk); });
     sigterm_ = loop_.on_signal(SIGTERM, [this] { loop_.exit(kExitOk); });
     sighup_ = loop_.on_signal(SIGHUP, [this] { reload_config("SIGHUP"); });
@@ -429,6 +434,32 @@ void Daemon::register_if_game(uint32_t tgid, const std::optional<ProcessInfo>& i
     // went unreported): check once. A zombie still has a /proc entry, so existence is not enough.
     if (!process_alive(tgid))
         games_.remove(tgid);
+}
+
+void Daemon::watch_exit(uint32_t pid) {
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+    if (!pidfd) {
+        // ESRCH: gone already, which the check after registration sees. Otherwise (EMFILE...)
+        // the detector's exit report is all there is.
+        if (errno != ESRCH)
+            log_warning("cannot watch the exit of game ", pid, ": ", std::strerror(errno));
+        return;
+    }
+    const int fd = pidfd.get();
+    ExitWatch& watch = exit_watches_[pid];
+    watch.pidfd = std::move(pidfd);
+    // The game is removed from a timer: its removal drops this source, which must not happen
+    // inside the source's own callback.
+    watch.readable = loop_.watch_readable(fd, [this, pid] {
+        exit_watches_.at(pid).readable.disable();
+        exited_games_.push_back(pid);
+        exit_timer_.arm(std::chrono::microseconds(0));
+    });
+}
+
+void Daemon::remove_exited_games() {
+    for (const uint32_t pid : std::exchange(exited_games_, {}))
+        games_.remove(pid);
 }
 
 void Daemon::scan_running_processes() {

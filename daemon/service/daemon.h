@@ -10,6 +10,7 @@
 #include "core/persist.h"
 #include "core/profiles.h"
 #include "core/system_state.h"
+#include "core/unique_fd.h"
 #include "dbus/dbus_service.h"
 #include "event_loop.h"
 #include "loader/loader_bus.h"
@@ -100,6 +101,8 @@ class Daemon final : public Controller {
     bool exec_finished(uint32_t tgid) const;
     void defer_exec(uint32_t tgid, uint64_t exec_ns);
     void retry_pending_execs();
+    void watch_exit(uint32_t pid);
+    void remove_exited_games();
     void scan_running_processes();
     void print_stats() const;
     ApplyOutcome change_options(const Options& next, const std::string& next_profile,
@@ -146,6 +149,15 @@ class Daemon final : public Controller {
         unsigned retries = 0;
     };
     std::map<uint32_t, PendingExec> pending_execs_; // by tgid
+    // Every game's pidfd, readable once its last thread has exited. The detector reports exits
+    // sooner, but the kernel skips a tracing program on a CPU where an instance of it is already
+    // running (preempted in it), so that report can go missing; this one cannot.
+    struct ExitWatch {
+        UniqueFd pidfd;
+        EventSource readable; // declared last: released before the fd it watches is closed
+    };
+    std::map<uint32_t, ExitWatch> exit_watches_; // by tgid
+    std::vector<uint32_t> exited_games_;         // pidfds that fired, for remove_exited_games()
     static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
     static constexpr unsigned kExecRetries = 50;
     // How often to try the system bus again after losing it (ours and the companion's link): a
@@ -155,7 +167,8 @@ class Daemon final : public Controller {
 
     // Event sources last: they are dropped first, before what their callbacks use.
     EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
-        exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_;
+        exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_,
+        exit_timer_;
 };
 
 } // namespace scx_gamer
