@@ -6,6 +6,7 @@
 // One connection, synchronous calls: each sample is send -> dbus-daemon -> daemon -> reply parsed
 // into a map, timed with CLOCK_MONOTONIC. Warm-up calls (connection set-up, first allocations)
 // are reported apart from the measured ones.
+#include "common/report.h"
 #include "names.h"
 #include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
 
@@ -13,12 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -43,30 +40,6 @@ class StatsClient final : public sdbus::ProxyInterfaces<org::cachyos::ScxGamer_p
     void onGameExited(const uint32_t&, const std::string&) override {}
     void onSchedulerExited(const std::string&, const std::string&) override {}
 };
-
-// Nearest-rank quantile of sorted samples: the smallest sample with at least q of all at or
-// below it (p100 is the max).
-double quantile(const std::vector<double>& sorted, double q) {
-    if (sorted.empty())
-        return 0;
-    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-    rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-    return sorted[rank - 1];
-}
-
-nlohmann::json summary(std::vector<double> us) {
-    std::sort(us.begin(), us.end());
-    double sum = 0;
-    for (double v : us)
-        sum += v;
-    return {{"count", us.size()},
-            {"min", us.empty() ? 0 : us.front()},
-            {"mean", us.empty() ? 0 : sum / static_cast<double>(us.size())},
-            {"p50", quantile(us, 0.50)},
-            {"p90", quantile(us, 0.90)},
-            {"p99", quantile(us, 0.99)},
-            {"max", us.empty() ? 0 : us.back()}};
-}
 
 double micros_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
@@ -123,8 +96,8 @@ int main(int argc, char** argv) {
         }
         const double loop_us = micros_since(loop_start);
         out["first_call_us"] = warm.empty() ? samples.front() : warm.front();
-        out["warmup_us"] = summary(warm);
-        out["latency_us"] = summary(samples);
+        out["warmup_us"] = bench::summary(warm);
+        out["latency_us"] = bench::summary(samples);
         out["calls_per_s"] = static_cast<double>(calls) / (loop_us / 1e6);
         out["reply_keys"] = keys;
     } catch (const sdbus::Error& e) {
@@ -133,23 +106,11 @@ int main(int argc, char** argv) {
     }
 
     const nlohmann::json& l = out["latency_us"];
-    // With --json - the JSON owns stdout.
-    std::FILE* human = json_path == "-" ? stderr : stdout;
-    std::fprintf(human,
+    std::fprintf(bench::human_output(json_path),
                  "GetStats x%u: p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us (%.0f calls/s, "
                  "%zu keys per reply)\n",
                  calls, l["p50"].get<double>(), l["p90"].get<double>(), l["p99"].get<double>(),
                  l["max"].get<double>(), out["calls_per_s"].get<double>(),
                  out["reply_keys"].get<std::size_t>());
-    if (json_path == "-") {
-        std::cout << out.dump(1) << "\n";
-    } else if (!json_path.empty()) {
-        std::ofstream file(json_path);
-        file << out.dump(1) << "\n";
-        if (!file) {
-            std::fprintf(stderr, "dbusbench: cannot write %s\n", json_path.c_str());
-            return kExitFailed;
-        }
-    }
-    return kExitOk;
+    return bench::write_report(out, json_path, "dbusbench") ? kExitOk : kExitFailed;
 }

@@ -6,6 +6,7 @@
 // connections are made before the first call. Meanwhile the main thread samples the daemon's
 // VmRSS twice a second. Prints one JSON object: calls, errors (by D-Bus error name), latency
 // quantiles, per-client call counts and the RSS samples; the test decides what passes.
+#include "common/report.h" // bench/common: the benchmarks' order statistics
 #include "names.h"
 #include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
 
@@ -118,15 +119,6 @@ std::optional<uint64_t> vm_rss_kib(int pid) {
     return std::nullopt;
 }
 
-// Nearest-rank quantile of sorted samples.
-double quantile(const std::vector<float>& sorted, double q) {
-    if (sorted.empty())
-        return 0;
-    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-    rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-    return sorted[rank - 1];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -227,9 +219,9 @@ int main(int argc, char** argv) {
         {"error_names", error_names},
         {"min_calls_per_client", clients ? min_calls : 0},
         {"latency_us",
-         {{"p50", quantile(latency, 0.50)},
-          {"p90", quantile(latency, 0.90)},
-          {"p99", quantile(latency, 0.99)},
+         {{"p50", bench::quantile(latency, 0.50)},
+          {"p90", bench::quantile(latency, 0.90)},
+          {"p99", bench::quantile(latency, 0.99)},
           {"max", latency.empty() ? 0.0 : static_cast<double>(latency.back())}}},
         {"rss", rss},
     };
