@@ -5,9 +5,10 @@
  *
  * Queues. Threads of the processes the daemon registered as games (map game_tgids), and the
  * daemon's own, wait in GAME_DSQ, all other tasks in BG_DSQ. Both are shared by all CPUs and
- * ordered by virtual deadline. A CPU that needs work takes from GAME_DSQ first, except when it has passed waiting
- * background work over for longer than tunables.bg_starve_ns: games win every contest, but no
- * task waits forever (and sched_ext's watchdog never has a reason to unload us).
+ * ordered by virtual deadline. A CPU that needs work takes from GAME_DSQ first, except when it
+ * has passed waiting background work over for longer than tunables.bg_starve_ns: games win
+ * every contest, but no task waits forever (and sched_ext's watchdog never has a reason to
+ * unload us).
  *
  * Deadlines. vtime advances by the CPU time a task uses, scaled by the inverse of its weight,
  * so that CPU time is shared by weight. The deadline is vtime plus the runtime the task has

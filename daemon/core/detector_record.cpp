@@ -1,6 +1,8 @@
 #include "core/detector_record.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 namespace scx_gamer {
