@@ -232,9 +232,13 @@ std::pair<TomlValue, TomlValue> split_document(TomlValue root) {
         auto& scheds = root.as_table().at("scheds").as_table();
         section = scheds.at("scx_gamer");
         scheds.erase("scx_gamer");
-        if (scheds.empty()) // [scheds] only existed because of our section
-            root.as_table().erase("scheds");
     }
+    // An empty [scheds] is no content: it is what our section leaves behind when it is taken
+    // out, and a file may also hold one of its own that our section then fills.
+    auto& table = root.as_table();
+    if (const auto scheds = table.find("scheds");
+        scheds != table.end() && scheds->second.is_table() && scheds->second.as_table().empty())
+        table.erase("scheds");
     return {std::move(section), std::move(root)};
 }
 

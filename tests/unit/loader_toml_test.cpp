@@ -236,6 +236,18 @@ TEST(LoaderTomlFuzzRegression, SchedsThatCannotTakeOurSectionIsRefusedPlainly) {
     }
 }
 
+// Found by tests/fuzz/fuzz_loader_toml (clean-clone CI): a file with an empty [scheds] of its
+// own. Our section fills it; the edit's check, which drops an emptied [scheds] from the edited
+// file only, then saw the rest change and refused ("internal error: ... would change more").
+TEST(LoaderTomlFuzzRegression, AnEmptySchedsOfTheFilesOwnTakesOurSection) {
+    for (const char* text : {"default_mode = \"Gaming\"\n[scheds]\n", "[scheds]\n",
+                             "[scheds]\n[other]\nx = 1\n"}) {
+        const std::string edited = set_gamer_profiles(text, two_profiles(), "t.toml");
+        EXPECT_TRUE(has_gamer_section(edited, "t.toml")) << text;
+        EXPECT_EQ(remove_gamer_section(edited, "t.toml"), text);
+    }
+}
+
 // Found by tests/fuzz/fuzz_loader_toml: install hung in toml11 on a comment with bad bytes.
 TEST(LoaderTomlFuzzRegression, BadBytesInCommentsAreRefusedWithoutHanging) {
     EXPECT_EQ(error_of([] { set_gamer_profiles("#\xff\n#", two_profiles(), "t.toml"); }),
