@@ -240,8 +240,8 @@ TEST(LoaderTomlFuzzRegression, SchedsThatCannotTakeOurSectionIsRefusedPlainly) {
 // own. Our section fills it; the edit's check, which drops an emptied [scheds] from the edited
 // file only, then saw the rest change and refused ("internal error: ... would change more").
 TEST(LoaderTomlFuzzRegression, AnEmptySchedsOfTheFilesOwnTakesOurSection) {
-    for (const char* text : {"default_mode = \"Gaming\"\n[scheds]\n", "[scheds]\n",
-                             "[scheds]\n[other]\nx = 1\n"}) {
+    for (const char* text :
+         {"default_mode = \"Gaming\"\n[scheds]\n", "[scheds]\n", "[scheds]\n[other]\nx = 1\n"}) {
         const std::string edited = set_gamer_profiles(text, two_profiles(), "t.toml");
         EXPECT_TRUE(has_gamer_section(edited, "t.toml")) << text;
         EXPECT_EQ(remove_gamer_section(edited, "t.toml"), text);
