@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "detector.skel.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <atomic>
@@ -129,6 +130,21 @@ void DetectorBpf::unwatch(uint32_t tgid) {
 
 uint64_t DetectorBpf::dropped() const {
     return std::atomic_ref(impl_->skel->bss->nr_dropped).load(std::memory_order_relaxed);
+}
+
+uint64_t DetectorBpf::missed() const {
+    uint64_t misses = 0;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, impl_->skel->obj) {
+        const int fd = bpf_program__fd(prog);
+        if (fd < 0)
+            continue; // not loaded (the exec hook left out)
+        bpf_prog_info info{};
+        uint32_t len = sizeof(info);
+        if (bpf_prog_get_info_by_fd(fd, &info, &len) == 0) // a statistic: none rather than throw
+            misses += info.recursion_misses;
+    }
+    return misses;
 }
 
 DetectorHook DetectorBpf::hook() const {

@@ -51,6 +51,11 @@ class DetectorBpf {
 
     // Events lost because the daemon did not consume fast enough, since load.
     uint64_t dropped() const;
+    // Runs of the detector's programs the kernel skipped, since load: it runs a tracing program
+    // (tracepoint, fentry) under a per-CPU recursion guard, and a task preempted inside it makes
+    // the program skip for other tasks on that CPU. LSM programs are never skipped. A program
+    // whose statistics cannot be read counts as none.
+    uint64_t missed() const;
     DetectorHook hook() const;
 
   private:

@@ -13,6 +13,8 @@ constexpr StatField kFields[] = {
     {"game_pid", StatKind::U32, "pid of the most recently detected game, 0 when none"},
     {"game_name", StatKind::String, "name of that game"},
     {"nr_detector_drops", StatKind::U64, "detector events lost because the ring buffer was full"},
+    {"nr_detector_misses", StatKind::U64,
+     "detector program runs the kernel skipped (a tracing program preempted on that CPU)"},
     {"nr_dispatched", StatKind::U64, "tasks moved from a shared queue to a CPU"},
     {"nr_direct_dispatched", StatKind::U64, "tasks placed on an idle CPU straight at wakeup"},
     {"nr_kicks", StatKind::U64, "CPUs kicked (idle wakeups and preemptions)"},

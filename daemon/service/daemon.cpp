@@ -500,8 +500,10 @@ StatsMap Daemon::stats() const {
     out["game_pid"] = current ? current->pid : uint32_t{0};
     out["game_name"] = current ? current->name : std::string{};
     out["nr_games"] = static_cast<uint64_t>(games_.size());
-    if (detector_)
+    if (detector_) {
         out["nr_detector_drops"] = detector_->dropped();
+        out["nr_detector_misses"] = detector_->missed();
+    }
     if (!scheduler_)
         return out;
     const auto counters = scheduler_->stats();

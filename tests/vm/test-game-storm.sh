@@ -116,6 +116,8 @@ check "no game left in ListGames" python3 -c 'import json, sys; sys.exit(0 if js
 [ "$games_now" = "[]" ] || echo "$games_now" | show
 drops=$("$CTL" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("nr_detector_drops", "missing"))')
 echo "# nr_detector_drops: $drops"
+misses=$("$CTL" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin).get("nr_detector_misses", "missing"))')
+echo "# nr_detector_misses (runs the kernel skipped; the pidfds cover exits): $misses"
 check "GetStats has nr_detector_drops and it is 0" test "$drops" = 0
 
 # First and last 10 s by the samples' own clock; nothing when the samples do not span the storm.
