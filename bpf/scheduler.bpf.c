@@ -218,10 +218,17 @@ static bool task_is_game(const struct task_struct *p, struct task_ctx *tctx)
 	return tctx->is_game;
 }
 
+/* Whether a task is scheduled like a game thread, as of its last game-map check. */
+static bool ctx_is_urgent(const struct task_ctx *tctx)
+{
+	return tctx->is_game || tctx->is_daemon;
+}
+
 /* Whether p is scheduled like a game thread: it is one, or one of the daemon's. */
 static bool task_is_urgent(const struct task_struct *p, struct task_ctx *tctx)
 {
-	return task_is_game(p, tctx) || tctx->is_daemon;
+	task_is_game(p, tctx);
+	return ctx_is_urgent(tctx);
 }
 
 static u64 task_slice(bool urgent)
@@ -569,7 +576,7 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	 */
 	if (prev && (prev->scx.flags & GAMER_ENUM(enum scx_ent_flags, SCX_TASK_QUEUED))) {
 		tctx = lookup_task_ctx(prev);
-		scx_bpf_task_set_slice(prev, task_slice(tctx && (tctx->is_game || tctx->is_daemon)));
+		scx_bpf_task_set_slice(prev, task_slice(tctx && ctx_is_urgent(tctx)));
 	}
 }
 
@@ -652,7 +659,7 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 		tctx->last_cpu = cpu;
 	}
 
-	urgent = tctx->is_game || tctx->is_daemon;
+	urgent = ctx_is_urgent(tctx);
 	cctx->no_preempt = urgent || cctx->guarded;
 	cctx->guarded = 0;
 	if (!urgent)
