@@ -352,16 +352,10 @@ class Runner:
         The daemon's own figure (kernel exec timestamp -> classified) comes from its log. No
         background load; the VM is otherwise idle."""
         res = {"launches": launches, "problems": []}
-        logpath = os.path.join(self.work, "detection.log")
-        argv = [self.tools["scx_gamer"], "--profile", self.plan["gamer_profile"]]
-        with open(logpath, "w") as logf:
-            proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL)
+        # attach() waits for the daemon's "ready": the detector runs and the bus name is owned.
+        proc, logpath = self.attach("scx_gamer", "detection", res["problems"])
         try:
-            # "ready" comes once the detector runs and the bus name is owned.
-            if not wait_for(lambda: "ready" in read(logpath) or proc.poll() is not None, 60, 0.05) \
-                    or proc.poll() is not None:
-                res["problems"].append("scx_gamer never logged 'ready'")
+            if res["problems"]:
                 return res
             gb = self.tools["gamebench"]
             bench = subprocess.run(
