@@ -3,7 +3,7 @@
 // headers.
 #pragma once
 
-#include "core/text.h"
+#include "core/toml_precheck.h"
 
 #include <toml.hpp>
 
@@ -56,22 +56,16 @@ inline std::string describe_error(const toml::error_info& error, const std::stri
     return where(location) + ": " + escape_line_breaks(text);
 }
 
-// Parses TOML text; the error is "file:line:col: reason". Bytes TOML forbids everywhere (invalid
-// UTF-8, control characters other than tab, LF and CRLF) are refused before toml11 sees them:
-// toml11 4.4 loops forever recovering from one in a comment followed by another comment line
-// ("#\xff\n#", "# a\rb\n#"... found by tests/fuzz/fuzz_loader_toml); a config file must not hang
-// us.
+// Parses TOML text; the error is "file:line:col: reason". What would send toml11 4.4's error
+// recovery into an endless loop is refused before toml11 sees it (core/toml_precheck.h).
 inline toml::result<toml::ordered_value, std::string> parse(std::string_view text,
                                                             const std::string& source_name) {
-    if (const auto bad = find_non_text_byte(text)) {
-        const std::string_view before = text.substr(0, *bad);
+    if (const auto refusal = find_toml_parser_trap(text)) {
+        const std::string_view before = text.substr(0, refusal->offset);
         const auto line = std::count(before.begin(), before.end(), '\n') + 1;
-        const std::size_t column = *bad - (before.rfind('\n') + 1) + 1; // npos + 1 == 0
-        const bool ascii = static_cast<unsigned char>(text[*bad]) < 0x80;
+        const std::size_t column = refusal->offset - (before.rfind('\n') + 1) + 1; // npos + 1 == 0
         return toml::err(source_name + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                         ": " + (ascii ? "control character " : "invalid UTF-8 ") +
-                         quote_for_message(text.substr(*bad, 1)) +
-                         " (TOML files must be UTF-8 text)");
+                         ": " + refusal->reason);
     }
     std::istringstream input{std::string(text)};
     auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);

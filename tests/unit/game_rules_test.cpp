@@ -153,9 +153,6 @@ steam_app_ids = [228980]
     EXPECT_EQ(rules.exclude().steam_app_ids, std::vector<std::uint64_t>{228980});
 }
 
-// Found by tests/fuzz/fuzz_loader_toml (same TOML parser): toml11 4.4 never returned from its
-// error recovery for a bad byte in a comment followed by another comment line. Such bytes are
-// now refused before toml11 sees them; before the fix this test hung.
 // Found by tests/fuzz/fuzz_loader_toml: toml11 put a raw CR LF into this message, which broke
 // the journal line (and the one-line warnings of the profile loader, which share the code).
 TEST(GameRules, ErrorsAreOneLineEvenWhenToml11WrapsThem) {
@@ -163,6 +160,9 @@ TEST(GameRules, ErrorsAreOneLineEvenWhenToml11WrapsThem) {
                                              "0x0a(LINE FEED) or \\r\\n)");
 }
 
+// Found by tests/fuzz/fuzz_loader_toml (same TOML parser): toml11 4.4 never returned from its
+// error recovery for a bad byte in a comment followed by another comment line. Such bytes are
+// now refused before toml11 sees them; before the fix this test hung.
 TEST(GameRules, BadBytesInACommentAreRefusedWithoutHanging) {
     EXPECT_EQ(parse_error("#\xff\n#"),
               "games.toml:1:2: invalid UTF-8 \"\\xff\" (TOML files must be UTF-8 text)");

@@ -255,5 +255,14 @@ TEST(LoaderTomlFuzzRegression, BadBytesInCommentsAreRefusedWithoutHanging) {
               "file first; nothing was changed)");
 }
 
+// Found by tests/fuzz/fuzz_loader_toml (corpus file hang-skip-array-like): install hung in
+// toml11's recovery from an unclosed nested array, until it ran out of memory.
+TEST(LoaderTomlFuzzRegression, AKeyInsideAnUnclosedArrayIsRefusedWithoutHanging) {
+    EXPECT_EQ(
+        error_of([] { set_gamer_profiles("s = [[\nue^[x][y[= ]", two_profiles(), "t.toml"); }),
+        "t.toml:2:10: '=' inside an array (a missing ']' or ',' before it?) (fix the file "
+        "first; nothing was changed)");
+}
+
 } // namespace
 } // namespace scx_gamer

@@ -223,18 +223,23 @@ TEST(LoadProfiles, AnUnreadableFileIsAWarning) {
     EXPECT_THAT(load.warnings[0], HasSubstr("not a regular file"));
 }
 
-// Found by tests/fuzz/fuzz_loader_toml: this file made toml11 4.4 loop forever, so a daemon
-// reload hung on it. Now it is an unusable file like any other: warned about, profiles kept.
-TEST(ProfilesFromLoaderToml, InvalidUtf8InCommentsIsAWarningNotAHang) {
-    const std::string text = "# \xff\xff\xff default_sched = \"scx_bpfland\"\n"
-                             "# default_mode = \"Auto\"\n";
-    ProfileSet last_good = ProfileSet::builtin();
-    last_good.set("gaming", {"-s", "3000"});
-    const ProfileLoad load = profiles_from_loader_toml(text, "c.toml", last_good);
-    EXPECT_THAT(load.warnings,
-                ElementsAre("c.toml:1:3: invalid UTF-8 \"\\xff\" (TOML files must be UTF-8 "
-                            "text); keeping the current profiles"));
-    EXPECT_EQ(load.profiles, last_good);
+// Found by tests/fuzz/fuzz_loader_toml: these files made toml11 4.4's error recovery loop
+// forever (the second until memory ran out), so a daemon reload hung on them. Now each is an
+// unusable file like any other: warned about, profiles kept. Before the fixes this test hung.
+TEST(ProfilesFromLoaderToml, FilesThatHungToml11AreAWarningNotAHang) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"# \xff\xff\xff default_sched = \"scx_bpfland\"\n# default_mode = \"Auto\"\n",
+         "c.toml:1:3: invalid UTF-8 \"\\xff\" (TOML files must be UTF-8 text)"},
+        {"[scheds.scx_gamer]\ngaming_mode = [[\nue^[x][y[= ]\n",
+         "c.toml:3:10: '=' inside an array (a missing ']' or ',' before it?)"},
+    };
+    for (const auto& [text, error] : cases) {
+        ProfileSet last_good = ProfileSet::builtin();
+        last_good.set("gaming", {"-s", "3000"});
+        const ProfileLoad load = profiles_from_loader_toml(text, "c.toml", last_good);
+        EXPECT_THAT(load.warnings, ElementsAre(error + "; keeping the current profiles"));
+        EXPECT_EQ(load.profiles, last_good);
+    }
 }
 
 } // namespace

@@ -1,0 +1,29 @@
+// Checks run on a TOML file's text before toml11 parses it. toml11 4.4 recovers from syntax errors
+// to report more than one, and two of its recovery paths never end on some invalid inputs; a
+// configuration file must not hang the daemon, so what leads there is refused first, with a
+// "line:col" position and reason of our own. Each check accepts every valid TOML 1.0 document.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace scx_gamer {
+
+struct TomlRefusal {
+    std::size_t offset; // byte offset of the offending character
+    std::string reason;
+};
+
+// Bytes TOML forbids everywhere: invalid UTF-8, control characters other than tab, LF and CRLF.
+// toml11 loops forever recovering from one in a comment followed by another comment line.
+//
+// A '=' directly inside an array opened on the same line (outside strings and comments): an
+// array never holds a key, and no key or table header is followed by a '=' on its line, so valid
+// TOML never has one. On such a '=' toml11's array recovery (skip_array_like) goes back to the
+// start of the line and, the array having opened after that start, begins again there for ever,
+// collecting an error each time ("x = [[\nb[c[= ]", found by tests/fuzz/fuzz_loader_toml).
+std::optional<TomlRefusal> find_toml_parser_trap(std::string_view text);
+
+} // namespace scx_gamer
