@@ -126,6 +126,29 @@ static inline bool scx_bpf_dsq_move_to_local(u64 dsq_id)
 	return scx_bpf_consume___v0(dsq_id);
 }
 
+/* ---- Walking a DSQ, and moving a task found on the way ----
+ * 6.12  bpf_iter_scx_dsq_*() (unchanged since); scx_bpf_dispatch_from_dsq()
+ * 6.13  renamed scx_bpf_dsq_move()
+ */
+int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;
+struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym __weak;
+void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym __weak;
+bool scx_bpf_dsq_move___v1(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id,
+			   u64 enq_flags) __ksym __weak;
+bool scx_bpf_dispatch_from_dsq___v0(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+				    u64 dsq_id, u64 enq_flags) __ksym __weak;
+
+/* The iterator of the bpf_for_each() loop this is used in (libbpf names it ___it). */
+#define BPF_FOR_EACH_ITER (&___it)
+
+static __always_inline bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it, struct task_struct *p,
+					     u64 dsq_id, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move___v1))
+		return scx_bpf_dsq_move___v1(it, p, dsq_id, enq_flags);
+	return scx_bpf_dispatch_from_dsq___v0(it, p, dsq_id, enq_flags);
+}
+
 /* ---- Default idle-CPU selection restricted to a cpumask ----
  * 6.12  only scx_bpf_select_cpu_dfl() (all of the task's CPUs)
  * 6.16  scx_bpf_select_cpu_and()

@@ -95,6 +95,7 @@ enum gamer_stat_idx {
 	GAMER_STAT_MIGRATIONS,        /* a task started on a different CPU than it last ran on */
 	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
 	GAMER_STAT_RT_WAKER_LOCAL,    /* of game enqueues: woken by a real-time task, run after it */
+	GAMER_STAT_OVERDUE_RUN,       /* tasks run out of deadline order: they waited too long */
 	GAMER_NR_STATS,
 };
 

@@ -17,6 +17,12 @@
  * A sleeper's vtime is raised to at least vtime_now - slice_lag when it wakes up, so sleeping
  * earns bounded credit, and the burst term is capped by the same lag.
  *
+ * Overdue tasks. Deadlines share CPU time by weight, so a task of low weight is charged many
+ * times the CPU time it uses (nice 19: 100 times): after one slice it may wait for seconds while
+ * its deadline comes round, longer than sched_ext's watchdog allows once enough tasks compete.
+ * So a CPU looks through the shared DSQs every GAMER_OVERDUE_SCAN_NS and runs next a task that
+ * has waited there longer than GAMER_MAX_WAIT_NS, whatever its deadline.
+ *
  * CPUs. A waking task goes straight to an idle CPU when there is one (whole idle cores first
  * for game threads with avoid_smt, the primary domain first for background tasks, the waker's
  * CPU for sync wakeups within one address space with mm_affinity). A game thread that has to
@@ -40,6 +46,13 @@ enum {
 
 /* Longest ops.timeout_ms allows is 30 s; 5 s catches a stall while the user still remembers. */
 #define GAMER_TIMEOUT_MS 5000
+/*
+ * Longest a task waits in a shared DSQ before it runs regardless of its deadline: a fifth of the
+ * watchdog's timeout, so that a task found late by the scan still runs long before it.
+ */
+#define GAMER_MAX_WAIT_NS (GAMER_TIMEOUT_MS * 1000ULL * 1000 / 5)
+/* How often each CPU looks for such a task (on its way through ops.dispatch()). */
+#define GAMER_OVERDUE_SCAN_NS (50ULL * 1000 * 1000)
 /* Re-check period of the wakeup timer while tunables.wakeup_timer_ns is 0 (paused). */
 #define WAKEUP_TIMER_PAUSED_NS (100ULL * 1000 * 1000)
 /* Shortest wakeup-timer period: a typo in a profile must not turn the timer into a storm. */
@@ -126,6 +139,7 @@ struct task_ctx {
 	u64 exec_runtime; /* CPU time used since the task last became runnable */
 	u64 started_at;   /* when it last started running */
 	u64 woke_at;      /* when it last woke up; 0 once that wakeup's latency is recorded */
+	u64 queued_at;    /* when it was last inserted into a shared DSQ */
 	u64 game_gen;     /* game_gen that is_game was computed for */
 	s32 last_cpu;     /* CPU it last ran on, -1 before its first run */
 	bool is_game;     /* its tgid is in game_tgids */
@@ -145,6 +159,7 @@ struct cpu_ctx {
 				  work waited; 0 when it has not */
 	u32 no_preempt;        /* a game thread runs here, or a game preemption is on its way */
 	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
+	u64 overdue_scan_at;   /* when this CPU last looked for overdue tasks */
 };
 
 struct {
@@ -508,6 +523,7 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	 * everybody else; only their CPU takes them from there. Parked in a local DSQ instead they
 	 * would run ahead of every shared DSQ, and a few pinned CPU hogs would starve the rest.
 	 */
+	tctx->queued_at = scx_bpf_now();
 	if (urgent) {
 		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
 		if (tctx->is_game)
@@ -538,6 +554,33 @@ static bool background_starving(struct cpu_ctx *cctx, u64 now)
 	       now - cctx->games_first_since > READ_ONCE(tunables.bg_starve_ns);
 }
 
+/* Moves here a task of dsq that may run here and has waited longer than GAMER_MAX_WAIT_NS. */
+static bool run_overdue_task(u64 dsq, s32 cpu, u64 now)
+{
+	struct task_struct *p;
+
+	bpf_for_each(scx_dsq, p, dsq, 0) {
+		struct task_ctx *tctx = lookup_task_ctx(p);
+
+		/* queued_at may come from another CPU's clock, a hair ahead of ours */
+		if (!tctx || !time_before(tctx->queued_at + GAMER_MAX_WAIT_NS, now) ||
+		    !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue; /* tasks this CPU may not run: their own CPUs find them */
+		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0))
+			return true;
+	}
+	return false;
+}
+
+/* Every GAMER_OVERDUE_SCAN_NS: a task that waited too long in a shared DSQ, moved here. */
+static bool dispatch_overdue(struct cpu_ctx *cctx, s32 cpu, u64 now)
+{
+	if (now - cctx->overdue_scan_at < GAMER_OVERDUE_SCAN_NS)
+		return false;
+	cctx->overdue_scan_at = now;
+	return run_overdue_task(GAME_DSQ, cpu, now) || run_overdue_task(BG_DSQ, cpu, now);
+}
+
 void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct cpu_ctx *cctx = this_cpu_ctx();
@@ -552,6 +595,12 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 #endif
+	if (dispatch_overdue(cctx, cpu, now)) {
+		cctx->guarded = 1;
+		stat_inc(GAMER_STAT_OVERDUE_RUN);
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
 	if (background_starving(cctx, now) && scx_bpf_dsq_move_to_local(BG_DSQ)) {
 		cctx->guarded = 1;
 		stat_inc(GAMER_STAT_BG_STARVE_GUARD);
