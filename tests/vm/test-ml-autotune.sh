@@ -103,7 +103,10 @@ check "the game exits" stop_game
 check "the base profile is back after the game exits" wait_for 10 stat_is profile gaming
 check "the poor slice is back in the BPF data" wait_for 10 stat_is bpf_slice_us 20000
 stop_daemon TERM
-check "the daemon exits cleanly" test "$DAEMON_STATUS" -eq 0
+if ! check "the daemon exits cleanly" test "$DAEMON_STATUS" -eq 0; then
+    echo "# exit status $DAEMON_STATUS; the end of its log:"
+    show_log | tail -n 40
+fi
 AUTOTUNE_LOG=$DAEMON_LOG
 
 # ---- A/B, repeated ------------------------------------------------------------------------------
@@ -153,6 +156,11 @@ if [ -f "$PROFILE_FILE" ]; then
             check "round $round ($arm): the game exits" stop_game
             check "round $round ($arm): the base profile is in force" stat_is profile gaming
             stop_daemon TERM
+            if ! check "round $round ($arm): the daemon exits cleanly" test "$DAEMON_STATUS" -eq 0
+            then
+                echo "# exit status $DAEMON_STATUS; the end of its log:"
+                show_log | tail -n 40
+            fi
         done
     done
 fi
