@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "scheduler.skel.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <numeric>
 #include <string_view>
 
 namespace scx_gamer {
@@ -69,20 +71,29 @@ uint64_t hotplug_seq() {
     return seq;
 }
 
-// Sum over CPUs of each of the `entries` u64 slots of a per-CPU array map.
+// Sum over CPUs of each of the `entries` u64 slots of a per-CPU array map. One batched read,
+// not one bpf() call per slot: GetStats reads 128 histogram buckets, and under emulation each
+// call costs tens of microseconds.
 std::vector<uint64_t> sum_percpu_array(const bpf_map* map, uint32_t entries, const char* what) {
     const int cpus = libbpf_num_possible_cpus();
     if (cpus < 0)
         fail("counting possible CPUs", -cpus);
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+    std::vector<uint32_t> keys(entries);
+    std::vector<uint64_t> values(static_cast<size_t>(entries) * static_cast<size_t>(cpus));
+    uint32_t count = entries;
+    uint32_t next_key = 0;
+    // ENOENT: the read reached the end of the map, which is what is asked for.
+    const int err = bpf_map_lookup_batch(bpf_map__fd(map), nullptr, &next_key, keys.data(),
+                                         values.data(), &count, nullptr);
+    if (err && err != -ENOENT)
+        fail(std::string("reading ") + what, -err);
+    if (count != entries)
+        throw Error(std::string("reading ") + what + ": the kernel returned " +
+                    std::to_string(count) + " of " + std::to_string(entries) + " entries");
     std::vector<uint64_t> sums(entries);
-    for (uint32_t key = 0; key < entries; key++) {
-        const int err = bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu.data(),
-                                             per_cpu.size() * sizeof(uint64_t), 0);
-        if (err)
-            fail(std::string("reading ") + what, -err);
-        for (uint64_t v : per_cpu)
-            sums[key] += v;
+    for (uint32_t i = 0; i < count; i++) {
+        const auto first = values.begin() + static_cast<std::ptrdiff_t>(i) * cpus;
+        sums[keys[i]] = std::accumulate(first, first + cpus, uint64_t{0});
     }
     return sums;
 }
