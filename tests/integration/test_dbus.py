@@ -1089,6 +1089,11 @@ class NotificationAgentTest(SystemBusTestCase):
     def notify_calls(self):
         return [unwrap(args) for args in self.notifications.calls("Notify")]
 
+    def run_agent(self, *args):
+        """`scxgamerctl agent ARGS`, run until it exits: for the cases where it does not stay."""
+        return subprocess.run([SCXGAMERCTL, "agent", *args], env=self.agent_env(),
+                              capture_output=True, text=True, timeout=TIMEOUT)
+
     def start_agent(self):
         agent = subprocess.Popen([SCXGAMERCTL, "agent"], env=self.agent_env(),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -1122,8 +1127,7 @@ class NotificationAgentTest(SystemBusTestCase):
 
     def test_only_one_agent_runs_per_session(self):
         self.start_agent()
-        second = subprocess.run([SCXGAMERCTL, "agent"], env=self.agent_env(),
-                                capture_output=True, text=True, timeout=TIMEOUT)
+        second = self.run_agent()
         self.assertEqual(second.returncode, 0, second.stderr)
         self.assertIn("already runs", second.stderr)
         self.fixture.control.DetectGame(dbus.UInt32(1004), "Delta.exe", "/g/Delta.exe", "x")
@@ -1135,16 +1139,14 @@ class NotificationAgentTest(SystemBusTestCase):
         self.assertEqual(len(self.notify_calls()), 1)
 
     def test_no_notify_option_opts_out(self):
-        result = subprocess.run([SCXGAMERCTL, "agent", "--no-notify"], env=self.agent_env(),
-                                capture_output=True, text=True, timeout=TIMEOUT)
+        result = self.run_agent("--no-notify")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("--no-notify", result.stderr)
         self.assertEqual(self.notify_calls(), [])
 
     def test_config_file_opts_out(self):
         self.write_config("# no popups while playing\nnotify = false\n")
-        result = subprocess.run([SCXGAMERCTL, "agent"], env=self.agent_env(),
-                                capture_output=True, text=True, timeout=TIMEOUT)
+        result = self.run_agent()
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("agent.toml", result.stderr)
         self.assertEqual(self.notify_calls(), [])
@@ -1158,16 +1160,14 @@ class NotificationAgentTest(SystemBusTestCase):
     def test_control_character_in_a_comment_is_an_error_not_a_hang(self):
         # Found by tests/fuzz/fuzz_loader_toml: toml11 4.4 never returned on this.
         self.write_config("#\x01\n# notify = false\n")
-        result = subprocess.run([SCXGAMERCTL, "agent"], env=self.agent_env(),
-                                capture_output=True, text=True, timeout=TIMEOUT)
+        result = self.run_agent()
         self.assertEqual(result.returncode, 1)
         self.assertIn("agent.toml:1:2: control character", result.stderr)
         self.assertEqual(self.notify_calls(), [])
 
     def test_malformed_config_is_an_error(self):
         self.write_config("notify = maybe\n")
-        result = subprocess.run([SCXGAMERCTL, "agent"], env=self.agent_env(),
-                                capture_output=True, text=True, timeout=TIMEOUT)
+        result = self.run_agent()
         self.assertEqual(result.returncode, 1)
         self.assertIn("agent.toml", result.stderr)
         self.assertEqual(self.notify_calls(), [])
