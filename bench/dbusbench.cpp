@@ -6,11 +6,11 @@
 // One connection, synchronous calls: each sample is send -> dbus-daemon -> daemon -> reply parsed
 // into a map, timed with CLOCK_MONOTONIC. Warm-up calls (connection set-up, first allocations)
 // are reported apart from the measured ones.
+#include "common/cli.h"
 #include "common/report.h"
 #include "names.h"
 #include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -23,7 +23,6 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 // The generated proxy is abstract (signal handlers); this client subscribes to nothing, so the
 // handlers are never registered (registerProxy() is not called) and never run.
@@ -63,14 +62,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--json", json_path, "Also write the results as JSON to FILE ('-': stdout)")
         ->type_name("FILE");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "dbusbench: %s\n", e.what());
-        return kExitUsage;
-    }
+    if (const auto status = bench::parse_command_line(app, argc, argv))
+        return *status;
 
     nlohmann::json out{{"schema", "scx_gamer.dbusbench/1"}, {"calls", calls}, {"warmup", warmup}};
     try {

@@ -6,11 +6,11 @@
 // before execve(), so the time measured starts at the exec itself, not at fork. The signal is
 // stamped in the bus thread's handler. Launches do not overlap: the next starts once the game
 // has exited and its GameExited arrived.
+#include "common/cli.h"
 #include "common/report.h"
 #include "names.h"
 #include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -35,7 +35,6 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 using Clock = std::chrono::steady_clock; // CLOCK_MONOTONIC on Linux, as the child reads it
 
@@ -177,16 +176,12 @@ int main(int argc, char** argv) {
     app.add_option("game", game, "The game's absolute path and arguments (after --)")
         ->required()
         ->type_name("PATH [ARGS...]");
-    try {
-        app.parse(argc, argv);
+    app.final_callback([&game] {
         if (game.front().empty() || game.front().front() != '/')
             throw CLI::ValidationError("game", "the game must be an absolute path");
-    } catch (const CLI::Success& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "detectbench: %s\n", e.what());
-        return kExitUsage;
-    }
+    });
+    if (const auto status = bench::parse_command_line(app, argc, argv))
+        return *status;
 
     nlohmann::json out{{"schema", "scx_gamer.detectbench/1"},
                        {"launches", launches},

@@ -19,6 +19,7 @@
 // Started with SteamAppId set, scx_gamer detects it as a game. Results: a one-screen summary on
 // stdout and, with --json, the full record (schema in docs/benchmarks.md, "gamebench JSON").
 // Memory is bounded: fixed-size histograms, no allocation after the threads start.
+#include "common/cli.h"
 #include "common/histogram.h"
 #include "common/work.h"
 
@@ -66,122 +67,61 @@ struct Options {
     double units_per_us = 0; // 0: calibrate at start-up
     std::string json_path;
     std::string ready_file;
-    bool device_rt = true;
+    std::string device_policy = "fifo"; // or "other"
     bool calibrate_only = false;
     double idle_s = -1; // --idle: exist for this long, measure nothing
     bool quiet = false;
 };
 
-void usage(FILE* out) {
-    std::fprintf(out, R"(Usage: gamebench [OPTIONS]
-
-A synthetic game (render, input, input-device and audio threads) that measures its own scheduling
-latency: input latency, frame times and deadline misses, audio overruns, wake-up latency.
-Start it with SteamAppId set to have scx_gamer detect it as a game.
-
-Options:
-  --duration SECS        measured time (default 10)
-  --warmup SECS          run this long before measuring (default 2)
-  --fps N                render rate / vsync frequency (default 120)
-  --work-pct P           render CPU work per frame, %% of the frame budget (default 30)
-  --input-hz N           input device event rate (default 1000)
-  --input-work-us US     CPU work per input wake-up (default 20)
-  --audio-period-us US   audio period (default 5333.333: 256 frames at 48 kHz)
-  --audio-work-us US     CPU work per audio period (default 250)
-  --device-policy P      fifo (default: the device thread runs SCHED_FIFO 50, like an interrupt,
-                         untouched by the scheduler under test) or other (SCHED_OTHER, a plain
-                         thread of the game; falls back to this when fifo is not permitted)
-  --units-per-us X       use this CPU speed instead of calibrating (the calibration still runs
-                         once and is reported as a check)
-  --calibrate-only       calibrate, print the calibration as JSON, exit
-  --idle SECS            do nothing but exist for SECS, then exit 0 (a cheap game process for
-                         detection-latency tests: no calibration, no threads)
-  --ready-file FILE      write the calibration there (JSON) once calibrated, before the threads
-                         start: a runner waits for it before it starts the background load
-  --json FILE            write the full results as JSON to FILE ("-": stdout, summary to stderr)
-  --quiet                no human summary
-  -h, --help             this help
-
-Exit status: 0 on success, 1 on a runtime error, 2 on bad options.
-)");
-}
-
-[[noreturn]] void bad_option(const std::string& msg) {
-    std::fprintf(stderr, "gamebench: %s (see --help)\n", msg.c_str());
-    std::exit(2);
-}
-
-double parse_double(const char* name, const char* value, double lo, double hi) {
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(value, &end);
-    if (errno || end == value || *end != '\0' || !std::isfinite(v) || v < lo || v > hi)
-        bad_option(std::string(name) + ": '" + value + "' is not a number in [" +
-                   std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return v;
-}
-
-Options parse_args(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        std::string val;
-        bool has_inline = false;
-        if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-            val = a.substr(eq + 1);
-            a = a.substr(0, eq);
-            has_inline = true;
-        }
-        auto next = [&]() -> const char* {
-            if (has_inline)
-                return val.c_str();
-            if (i + 1 >= argc)
-                bad_option(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "-h" || a == "--help") {
-            usage(stdout);
-            std::exit(0);
-        } else if (a == "--duration") {
-            o.duration_s = parse_double("--duration", next(), 0.1, 86400);
-        } else if (a == "--warmup") {
-            o.warmup_s = parse_double("--warmup", next(), 0, 3600);
-        } else if (a == "--fps") {
-            o.fps = parse_double("--fps", next(), 1, 1000);
-        } else if (a == "--work-pct") {
-            o.work_pct = parse_double("--work-pct", next(), 0, 100);
-        } else if (a == "--input-hz") {
-            o.input_hz = parse_double("--input-hz", next(), 1, 10000);
-        } else if (a == "--input-work-us") {
-            o.input_work_us = parse_double("--input-work-us", next(), 0, 100000);
-        } else if (a == "--audio-period-us") {
-            o.audio_period_us = parse_double("--audio-period-us", next(), 100, 1e6);
-        } else if (a == "--audio-work-us") {
-            o.audio_work_us = parse_double("--audio-work-us", next(), 0, 1e6);
-        } else if (a == "--units-per-us") {
-            o.units_per_us = parse_double("--units-per-us", next(), 1e-3, 1e9);
-        } else if (a == "--device-policy") {
-            const std::string v = next();
-            if (v != "fifo" && v != "other")
-                bad_option("--device-policy: '" + v + "' is neither fifo nor other");
-            o.device_rt = v == "fifo";
-        } else if (a == "--idle") {
-            o.idle_s = parse_double("--idle", next(), 0, 86400);
-        } else if (a == "--json") {
-            o.json_path = next();
-        } else if (a == "--ready-file") {
-            o.ready_file = next();
-        } else if (a == "--calibrate-only" && !has_inline) {
-            o.calibrate_only = true;
-        } else if (a == "--quiet" && !has_inline) {
-            o.quiet = true;
-        } else {
-            bad_option("unknown option '" + std::string(argv[i]) + "'");
-        }
-    }
-    if (o.audio_work_us >= o.audio_period_us)
-        bad_option("--audio-work-us must be shorter than --audio-period-us");
-    return o;
+// The command line, parsed into o.
+void add_options(CLI::App& app, Options& o) {
+    app.description("A synthetic game (render, input, input-device and audio threads) that "
+                    "measures its own scheduling latency: input latency, frame times and deadline "
+                    "misses, audio overruns, wake-up latency. Start it with SteamAppId set to "
+                    "have scx_gamer detect it as a game.");
+    app.footer("Exit status: 0 on success, 1 on a runtime error, 2 on bad options.");
+    const auto number = [&app](const char* name, double& value, double lo, double hi,
+                               const char* what) {
+        app.add_option(name, value, what)->check(CLI::Range(lo, hi))->capture_default_str();
+    };
+    number("--duration", o.duration_s, 0.1, 86400, "Measured time (seconds)");
+    number("--warmup", o.warmup_s, 0, 3600, "Run this long before measuring (seconds)");
+    number("--fps", o.fps, 1, 1000, "Render rate / vsync frequency");
+    number("--work-pct", o.work_pct, 0, 100, "Render CPU work per frame, % of the frame budget");
+    number("--input-hz", o.input_hz, 1, 10000, "Input device event rate");
+    number("--input-work-us", o.input_work_us, 0, 100000, "CPU work per input wake-up (us)");
+    number("--audio-period-us", o.audio_period_us, 100, 1e6,
+           "Audio period (us; the default is 256 frames at 48 kHz)");
+    number("--audio-work-us", o.audio_work_us, 0, 1e6, "CPU work per audio period (us)");
+    app.add_option("--device-policy", o.device_policy,
+                   "fifo: the device thread runs SCHED_FIFO 50, like an interrupt, untouched by "
+                   "the scheduler under test; other: SCHED_OTHER, a plain thread of the game "
+                   "(also what fifo falls back to when it is not permitted)")
+        ->check(CLI::IsMember({"fifo", "other"}))
+        ->capture_default_str();
+    app.add_option("--units-per-us", o.units_per_us,
+                   "Use this CPU speed instead of calibrating (the calibration still runs once "
+                   "and is reported as a check)")
+        ->check(CLI::Range(1e-3, 1e9));
+    app.add_flag("--calibrate-only", o.calibrate_only,
+                 "Calibrate, print the calibration as JSON, exit");
+    app.add_option("--idle", o.idle_s,
+                   "Do nothing but exist for SECS, then exit 0 (a cheap game process for "
+                   "detection-latency tests: no calibration, no threads)")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->type_name("SECS");
+    app.add_option("--ready-file", o.ready_file,
+                   "Write the calibration there (JSON) once calibrated, before the threads "
+                   "start: a runner waits for it before it starts the background load")
+        ->type_name("FILE");
+    app.add_option("--json", o.json_path,
+                   "Write the full results as JSON to FILE ('-': stdout, summary to stderr)")
+        ->type_name("FILE");
+    app.add_flag("--quiet", o.quiet, "No human summary");
+    app.final_callback([&o] {
+        if (o.audio_work_us >= o.audio_period_us)
+            throw CLI::ValidationError("--audio-work-us must be shorter than --audio-period-us");
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,7 +393,11 @@ void print_dist(FILE* out, const char* name, const Histogram& h, double scale, c
 } // namespace
 
 int main(int argc, char** argv) {
-    const Options o = parse_args(argc, argv);
+    Options o;
+    CLI::App app{"", "gamebench"};
+    add_options(app, o);
+    if (const auto status = bench::parse_command_line(app, argc, argv))
+        return *status;
     if (o.idle_s >= 0) {
         sleep_until_ns(now_ns() + static_cast<uint64_t>(o.idle_s * 1e9));
         return 0;
@@ -512,7 +456,8 @@ int main(int argc, char** argv) {
     const uint64_t wall0 = now_ns();
     {
         std::jthread ti(input_thread, std::ref(*sh), input_units, std::ref(*input));
-        std::jthread td(device_thread, std::ref(*sh), input_period, o.device_rt, std::ref(*device));
+        std::jthread td(device_thread, std::ref(*sh), input_period, o.device_policy == "fifo",
+                        std::ref(*device));
         std::jthread ta(audio_thread, std::cref(*sh), audio_period, audio_units, std::ref(*audio));
         std::jthread tr(render_thread, std::cref(*sh), frame_period, frame_units,
                         std::ref(*render));

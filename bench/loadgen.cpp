@@ -8,6 +8,7 @@
 // the hogs (min/max per hog, Jain's index) are measured too: a scheduler that favours the game
 // must not starve the background. Exits 1 if any worker made no progress in the window — a load
 // that silently did not run must never pass for a good result.
+#include "common/cli.h"
 #include "common/work.h"
 
 #include <nlohmann/json.hpp>
@@ -56,89 +57,38 @@ void on_signal(int) {
     g_stop = 1;
 }
 
-void usage(FILE* out) {
-    std::fprintf(out, R"(Usage: loadgen [OPTIONS]
-
-Background load with exact counters: CPU hogs (loops/s) and fork+exec churn (forks/s).
-
-Options:
-  --cpu N          CPU hog processes (default 2 x online CPUs; 0 for none)
-  --fork N         fork+exec churn processes (default online CPUs; 0 for none)
-  --duration SECS  measured window (default 10)
-  --warmup SECS    run this long before the window opens (default 0)
-  --exec PATH      program the churners exec (default /bin/true)
-  --json FILE      write the results as JSON ("-": stdout)
-  --quiet          no human summary
-  -h, --help       this help
-
-SIGINT/SIGTERM end the window early (the results cover the time run).
-Exit status: 0 when every worker made progress in the window, 1 if one did not or on errors,
-2 on bad options.
-)");
-}
-
-[[noreturn]] void bad_option(const std::string& msg) {
-    std::fprintf(stderr, "loadgen: %s (see --help)\n", msg.c_str());
-    std::exit(2);
-}
-
-double parse_num(const char* name, const char* v, double lo, double hi) {
-    char* end = nullptr;
-    errno = 0;
-    const double d = std::strtod(v, &end);
-    if (errno || end == v || *end || !std::isfinite(d) || d < lo || d > hi)
-        bad_option(std::string(name) + ": '" + v + "' is out of range");
-    return d;
-}
-
-Options parse_args(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i], val;
-        bool inl = false;
-        if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-            val = a.substr(eq + 1);
-            a = a.substr(0, eq);
-            inl = true;
-        }
-        auto next = [&]() -> const char* {
-            if (inl)
-                return val.c_str();
-            if (i + 1 >= argc)
-                bad_option(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "-h" || a == "--help") {
-            usage(stdout);
-            std::exit(0);
-        } else if (a == "--cpu") {
-            o.cpu = std::lround(parse_num("--cpu", next(), 0, 4096));
-        } else if (a == "--fork") {
-            o.fork = std::lround(parse_num("--fork", next(), 0, 4096));
-        } else if (a == "--duration") {
-            o.duration_s = parse_num("--duration", next(), 0.1, 86400);
-        } else if (a == "--warmup") {
-            o.warmup_s = parse_num("--warmup", next(), 0, 3600);
-        } else if (a == "--exec") {
-            o.exec_path = next();
-        } else if (a == "--json") {
-            o.json_path = next();
-        } else if (a == "--quiet" && !inl) {
-            o.quiet = true;
-        } else {
-            bad_option("unknown option '" + std::string(argv[i]) + "'");
-        }
-    }
-    const long ncpu = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
-    if (o.cpu < 0)
-        o.cpu = 2 * ncpu;
-    if (o.fork < 0)
-        o.fork = ncpu;
-    if (o.cpu + o.fork == 0)
-        bad_option("no load: both --cpu and --fork are 0");
-    if (o.fork > 0 && access(o.exec_path.c_str(), X_OK) != 0)
-        bad_option("--exec " + o.exec_path + ": not executable");
-    return o;
+// The command line, parsed into o.
+void add_options(CLI::App& app, Options& o) {
+    app.description("Background load with exact counters: CPU hogs (loops/s) and fork+exec "
+                    "churn (forks/s). SIGINT/SIGTERM end the window early (the results cover the "
+                    "time run).");
+    app.footer("Exit status: 0 when every worker made progress in the window, 1 if one did not "
+               "or on errors, 2 on bad options.");
+    app.add_option("--cpu", o.cpu, "CPU hog processes (default 2 x online CPUs; 0 for none)")
+        ->check(CLI::Range(0L, 4096L));
+    app.add_option("--fork", o.fork, "fork+exec churn processes (default online CPUs; 0 for none)")
+        ->check(CLI::Range(0L, 4096L));
+    app.add_option("--duration", o.duration_s, "Measured window (seconds)")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
+    app.add_option("--warmup", o.warmup_s, "Run this long before the window opens (seconds)")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    app.add_option("--exec", o.exec_path, "Program the churners exec")->capture_default_str();
+    app.add_option("--json", o.json_path, "Write the results as JSON to FILE ('-': stdout)")
+        ->type_name("FILE");
+    app.add_flag("--quiet", o.quiet, "No human summary");
+    app.final_callback([&o] {
+        const long ncpu = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+        if (o.cpu < 0)
+            o.cpu = 2 * ncpu;
+        if (o.fork < 0)
+            o.fork = ncpu;
+        if (o.cpu + o.fork == 0)
+            throw CLI::ValidationError("no load: both --cpu and --fork are 0");
+        if (o.fork > 0 && access(o.exec_path.c_str(), X_OK) != 0)
+            throw CLI::ValidationError("--exec", o.exec_path + ": not executable");
+    });
 }
 
 [[noreturn]] void hog(Counter& c) {
@@ -199,7 +149,11 @@ Snapshot snap(const Counter* c, size_t n) {
 } // namespace
 
 int main(int argc, char** argv) {
-    const Options o = parse_args(argc, argv);
+    Options o;
+    CLI::App app{"", "loadgen"};
+    add_options(app, o);
+    if (const auto status = bench::parse_command_line(app, argc, argv))
+        return *status;
     const size_t n = static_cast<size_t>(o.cpu + o.fork);
 
     void* mem = mmap(nullptr, sizeof(Counter) * n, PROT_READ | PROT_WRITE,

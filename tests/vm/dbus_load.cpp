@@ -6,11 +6,11 @@
 // connections are made before the first call. Meanwhile the main thread samples the daemon's
 // VmRSS twice a second. Prints one JSON object: calls, errors (by D-Bus error name), latency
 // quantiles, per-client call counts and the RSS samples; the test decides what passes.
-#include "common/report.h" // bench/common: the benchmarks' order statistics
+#include "common/cli.h" // bench/common: the benchmarks' command lines and order statistics
+#include "common/report.h"
 #include "names.h"
 #include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -33,7 +33,6 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 using Clock = std::chrono::steady_clock;
 
@@ -141,14 +140,8 @@ int main(int argc, char** argv) {
     app.add_option("--rss-interval-ms", rss_interval_ms, "Time between VmRSS samples")
         ->check(CLI::Range(10u, 10'000u))
         ->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "dbus_load: %s\n", e.what());
-        return kExitUsage;
-    }
+    if (const auto status = bench::parse_command_line(app, argc, argv))
+        return *status;
 
     std::vector<ClientResult> results(clients);
     std::atomic<bool> stop{false};
