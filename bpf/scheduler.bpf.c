@@ -554,6 +554,19 @@ static bool background_starving(struct cpu_ctx *cctx, u64 now)
 	       now - cctx->games_first_since > READ_ONCE(tunables.bg_starve_ns);
 }
 
+/*
+ * Whether this CPU may move p into its local DSQ. The kernel aborts the scheduler when a task
+ * whose migration is disabled is moved to another CPU than its own: test that first, as
+ * p->cpus_ptr may not say so yet (see task_can_run_on_remote_rq()).
+ */
+static bool can_move_here(const struct task_struct *p, s32 cpu)
+{
+	if (bpf_core_field_exists(p->migration_disabled) && p->migration_disabled &&
+	    scx_bpf_task_cpu(p) != cpu)
+		return false;
+	return bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
 /* Moves here a task of dsq that may run here and has waited longer than GAMER_MAX_WAIT_NS. */
 static bool run_overdue_task(u64 dsq, s32 cpu, u64 now)
 {
@@ -564,8 +577,8 @@ static bool run_overdue_task(u64 dsq, s32 cpu, u64 now)
 
 		/* queued_at may come from another CPU's clock, a hair ahead of ours */
 		if (!tctx || !time_before(tctx->queued_at + GAMER_MAX_WAIT_NS, now) ||
-		    !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
-			continue; /* tasks this CPU may not run: their own CPUs find them */
+		    !can_move_here(p, cpu))
+			continue; /* tasks this CPU may not take: their own CPUs find them */
 		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0))
 			return true;
 	}
