@@ -73,7 +73,7 @@ struct Options {
     bool quiet = false;
 };
 
-// The command line, parsed into o.
+// Declares the command line's options; parsing writes them into o.
 void add_options(CLI::App& app, Options& o) {
     app.description("A synthetic game (render, input, input-device and audio threads) that "
                     "measures its own scheduling latency: input latency, frame times and deadline "
@@ -82,7 +82,9 @@ void add_options(CLI::App& app, Options& o) {
     app.footer("Exit status: 0 on success, 1 on a runtime error, 2 on bad options.");
     const auto number = [&app](const char* name, double& value, double lo, double hi,
                                const char* what) {
-        app.add_option(name, value, what)->check(CLI::Range(lo, hi))->capture_default_str();
+        app.add_option(name, value, what)
+            ->check(bench::finite_range(lo, hi))
+            ->capture_default_str();
     };
     number("--duration", o.duration_s, 0.1, 86400, "Measured time (seconds)");
     number("--warmup", o.warmup_s, 0, 3600, "Run this long before measuring (seconds)");
@@ -102,13 +104,13 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--units-per-us", o.units_per_us,
                    "Use this CPU speed instead of calibrating (the calibration still runs once "
                    "and is reported as a check)")
-        ->check(CLI::Range(1e-3, 1e9));
+        ->check(bench::finite_range(1e-3, 1e9));
     app.add_flag("--calibrate-only", o.calibrate_only,
                  "Calibrate, print the calibration as JSON, exit");
     app.add_option("--idle", o.idle_s,
                    "Do nothing but exist for SECS, then exit 0 (a cheap game process for "
                    "detection-latency tests: no calibration, no threads)")
-        ->check(CLI::Range(0.0, 86400.0))
+        ->check(bench::finite_range(0, 86400))
         ->type_name("SECS");
     app.add_option("--ready-file", o.ready_file,
                    "Write the calibration there (JSON) once calibrated, before the threads "

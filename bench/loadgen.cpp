@@ -57,7 +57,7 @@ void on_signal(int) {
     g_stop = 1;
 }
 
-// The command line, parsed into o.
+// Declares the command line's options; parsing writes them into o.
 void add_options(CLI::App& app, Options& o) {
     app.description("Background load with exact counters: CPU hogs (loops/s) and fork+exec "
                     "churn (forks/s). SIGINT/SIGTERM end the window early (the results cover the "
@@ -69,10 +69,10 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--fork", o.fork, "fork+exec churn processes (default online CPUs; 0 for none)")
         ->check(CLI::Range(0L, 4096L));
     app.add_option("--duration", o.duration_s, "Measured window (seconds)")
-        ->check(CLI::Range(0.1, 86400.0))
+        ->check(bench::finite_range(0.1, 86400))
         ->capture_default_str();
     app.add_option("--warmup", o.warmup_s, "Run this long before the window opens (seconds)")
-        ->check(CLI::Range(0.0, 3600.0))
+        ->check(bench::finite_range(0, 3600))
         ->capture_default_str();
     app.add_option("--exec", o.exec_path, "Program the churners exec")->capture_default_str();
     app.add_option("--json", o.json_path, "Write the results as JSON to FILE ('-': stdout)")

@@ -5,12 +5,34 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <sstream>
+#include <string>
 
 namespace bench {
 
 inline constexpr int kExitUsage = 2;
+
+// A number in [lo, hi]. Not CLI::Range, which lets "nan" through (every comparison with NaN is
+// false).
+inline CLI::Validator finite_range(double lo, double hi) {
+    std::ostringstream range;
+    range << "[" << lo << " - " << hi << "]";
+    return CLI::Validator(
+        [lo, hi, range = range.str()](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double value = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(value))
+                return text + " is not a finite number";
+            if (value < lo || value > hi)
+                return text + " is not in " + range;
+            return {};
+        },
+        "in " + range.str());
+}
 
 // nullopt once the command line is parsed (main goes on); otherwise the status main returns.
 inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {

@@ -11,6 +11,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$gamebench" --help | grep -q -- --work-pct || fail "gamebench --help"
 st=0; "$gamebench" --fps 0 2>/dev/null || st=$?
 [ "$st" -eq 2 ] || fail "gamebench --fps 0 exit $st, want 2"
+st=0; "$gamebench" --fps nan 2>/dev/null || st=$?
+[ "$st" -eq 2 ] || fail "gamebench --fps nan exit $st, want 2"
 st=0; "$loadgen" --bogus 2>/dev/null || st=$?
 [ "$st" -eq 2 ] || fail "loadgen --bogus exit $st, want 2"
 
