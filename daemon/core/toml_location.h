@@ -57,7 +57,8 @@ inline std::string describe_error(const toml::error_info& error, const std::stri
 }
 
 // Parses TOML text; the error is "file:line:col: reason". What would send toml11 4.4's error
-// recovery into an endless loop is refused before toml11 sees it (core/toml_precheck.h).
+// recovery into an endless loop is refused before toml11 sees it, and toml11 sees no comments
+// (core/toml_precheck.h).
 inline toml::result<toml::ordered_value, std::string> parse(std::string_view text,
                                                             const std::string& source_name) {
     if (const auto refusal = find_toml_parser_trap(text)) {
@@ -67,7 +68,7 @@ inline toml::result<toml::ordered_value, std::string> parse(std::string_view tex
         return toml::err(source_name + ":" + std::to_string(line) + ":" + std::to_string(column) +
                          ": " + refusal->reason);
     }
-    std::istringstream input{std::string(text)};
+    std::istringstream input{blank_comments(text)};
     auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);
     if (parsed.is_err())
         return toml::err(describe_error(parsed.unwrap_err().front(), source_name));

@@ -8,12 +8,11 @@ namespace scx_gamer {
 
 namespace {
 
-// Where a '=' sits directly inside an array opened on its line. Strings and comments are skipped
-// as TOML 1.0 defines them (escapes in basic strings; multi-line strings span lines). Only the
-// line counts because toml11 goes back to the line's start: an array opened on an earlier line
-// is left behind, and toml11 gives a better message for it than we could.
-std::optional<std::size_t> find_key_inside_array(std::string_view text) {
-    std::vector<char> open; // '[' and '{' opened on this line and still open, innermost last
+// Walks text by TOML 1.0's lexical rules: strings (escapes in basic strings; multi-line strings
+// span lines) and comments are skipped. on_code(i) sees every other byte, on_comment(begin, end)
+// every comment, on_newline() every line end, inside strings too.
+template <typename OnCode, typename OnComment, typename OnNewline>
+void scan_toml(std::string_view text, OnCode on_code, OnComment on_comment, OnNewline on_newline) {
     std::size_t i = 0;
     const auto starts = [&](std::string_view token) {
         return i < text.size() && text.substr(i).starts_with(token);
@@ -23,7 +22,7 @@ std::optional<std::size_t> find_key_inside_array(std::string_view text) {
         i += quote.size();
         while (i < text.size() && !starts(quote) && (multi_line || text[i] != '\n')) {
             if (text[i] == '\n')
-                open.clear();
+                on_newline();
             i += escapes && text[i] == '\\' ? 2 : 1;
         }
         if (starts(quote))
@@ -36,21 +35,39 @@ std::optional<std::size_t> find_key_inside_array(std::string_view text) {
         } else if (c == '"' || c == '\'') {
             skip_string(text.substr(i, 1), c == '"', false);
         } else if (c == '#') {
+            const std::size_t begin = i;
             while (i < text.size() && text[i] != '\n')
                 ++i;
+            on_comment(begin, i);
         } else {
             if (c == '\n')
-                open.clear();
-            else if (c == '[' || c == '{')
-                open.push_back(c);
-            else if ((c == ']' || c == '}') && !open.empty())
-                open.pop_back();
-            else if (c == '=' && !open.empty() && open.back() == '[')
-                return i;
+                on_newline();
+            else
+                on_code(i);
             ++i;
         }
     }
-    return std::nullopt;
+}
+
+// Where a '=' sits directly inside an array opened on its line. Only the line counts because
+// toml11 goes back to the line's start: an array opened on an earlier line is left behind, and
+// toml11 gives a better message for it than we could.
+std::optional<std::size_t> find_key_inside_array(std::string_view text) {
+    std::vector<char> open; // '[' and '{' opened on this line and still open, innermost last
+    std::optional<std::size_t> found;
+    scan_toml(
+        text,
+        [&](std::size_t i) {
+            const char c = text[i];
+            if (c == '[' || c == '{')
+                open.push_back(c);
+            else if ((c == ']' || c == '}') && !open.empty())
+                open.pop_back();
+            else if (c == '=' && !open.empty() && open.back() == '[' && !found)
+                found = i;
+        },
+        [](std::size_t, std::size_t) {}, [&] { open.clear(); });
+    return found;
 }
 
 } // namespace
@@ -65,6 +82,17 @@ std::optional<TomlRefusal> find_toml_parser_trap(std::string_view text) {
     if (const auto key = find_key_inside_array(text))
         return TomlRefusal{*key, "'=' inside an array (a missing ']' or ',' before it?)"};
     return std::nullopt;
+}
+
+std::string blank_comments(std::string_view text) {
+    std::string out(text);
+    scan_toml(
+        text, [](std::size_t) {},
+        [&](std::size_t begin, std::size_t end) {
+            out.replace(begin, end - begin, end - begin, ' ');
+        },
+        [] {});
+    return out;
 }
 
 } // namespace scx_gamer
