@@ -11,8 +11,7 @@ seconds=30
 start_daemon --slice-us 20000 || { fail "daemon attaches"; finish; exit 1; }
 "$loadgen" --cpu 8 --fork 0 --duration "$seconds" --quiet >/tmp/hogs.log 2>&1 &
 hogs=$!
-nice -n 19 "$loadgen" --cpu 1 --fork 0 --duration "$seconds" --quiet \
-    --json /tmp/nice19.json >/tmp/nice19.log 2>&1 &
+nice -n 19 "$loadgen" --cpu 1 --fork 0 --duration "$seconds" --quiet >/tmp/nice19.log 2>&1 &
 nice19=$!
 hogs_status=0 nice19_status=0
 wait "$hogs" || hogs_status=$?
