@@ -56,9 +56,20 @@ inline std::string describe_error(const toml::error_info& error, const std::stri
     return where(location) + ": " + escape_line_breaks(text);
 }
 
+// One toml11 parse of text as it is; see parse().
+inline toml::result<toml::ordered_value, std::string> parse_once(const std::string& text,
+                                                                 const std::string& source_name) {
+    std::istringstream input{text};
+    auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);
+    if (parsed.is_err())
+        return toml::err(describe_error(parsed.unwrap_err().front(), source_name));
+    return toml::ok(std::move(parsed.unwrap()));
+}
+
 // Parses TOML text; the error is "file:line:col: reason". What would send toml11 4.4's error
-// recovery into an endless loop is refused before toml11 sees it, and toml11 sees no comments
-// (core/toml_precheck.h).
+// recovery into an endless loop is refused before toml11 sees it, and toml11 only ever recovers
+// from errors in syntax_copy() of the text (core/toml_precheck.h): the text itself, with its
+// comments blanked, is parsed once that copy parsed, which proves it valid.
 inline toml::result<toml::ordered_value, std::string> parse(std::string_view text,
                                                             const std::string& source_name) {
     if (const auto refusal = find_toml_parser_trap(text)) {
@@ -68,11 +79,12 @@ inline toml::result<toml::ordered_value, std::string> parse(std::string_view tex
         return toml::err(source_name + ":" + std::to_string(line) + ":" + std::to_string(column) +
                          ": " + refusal->reason);
     }
-    std::istringstream input{blank_comments(text)};
-    auto parsed = toml::try_parse<toml::ordered_type_config>(input, source_name);
-    if (parsed.is_err())
-        return toml::err(describe_error(parsed.unwrap_err().front(), source_name));
-    return toml::ok(std::move(parsed.unwrap()));
+    const std::string document = blank_comments(text);
+    const std::string syntax = syntax_copy(text);
+    auto checked = parse_once(syntax, source_name);
+    if (checked.is_err() || syntax == document)
+        return checked;
+    return parse_once(document, source_name);
 }
 
 } // namespace scx_gamer::toml_text

@@ -2,6 +2,7 @@
 
 #include "core/text.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace scx_gamer {
@@ -10,9 +11,11 @@ namespace {
 
 // Walks text by TOML 1.0's lexical rules: strings (escapes in basic strings; multi-line strings
 // span lines) and comments are skipped. on_code(i) sees every other byte, on_comment(begin, end)
-// every comment, on_newline() every line end, inside strings too.
-template <typename OnCode, typename OnComment, typename OnNewline>
-void scan_toml(std::string_view text, OnCode on_code, OnComment on_comment, OnNewline on_newline) {
+// every comment, on_string(begin, end, escapes) every string's content (without its quotes;
+// escapes: a basic string's), on_newline() every line end, inside strings too.
+template <typename OnCode, typename OnComment, typename OnString, typename OnNewline>
+void scan_toml(std::string_view text, OnCode on_code, OnComment on_comment, OnString on_string,
+               OnNewline on_newline) {
     std::size_t i = 0;
     const auto starts = [&](std::string_view token) {
         return i < text.size() && text.substr(i).starts_with(token);
@@ -20,11 +23,14 @@ void scan_toml(std::string_view text, OnCode on_code, OnComment on_comment, OnNe
     // Past the closing delimiter, or to the end of an unclosed single-line string's line.
     const auto skip_string = [&](std::string_view quote, bool escapes, bool multi_line) {
         i += quote.size();
+        const std::size_t content = i;
         while (i < text.size() && !starts(quote) && (multi_line || text[i] != '\n')) {
             if (text[i] == '\n')
                 on_newline();
             i += escapes && text[i] == '\\' ? 2 : 1;
         }
+        i = std::min(i, text.size()); // a '\\' as the last byte
+        on_string(content, i, escapes);
         if (starts(quote))
             i += quote.size();
     };
@@ -66,7 +72,8 @@ std::optional<std::size_t> find_key_inside_array(std::string_view text) {
             else if (c == '=' && !open.empty() && open.back() == '[' && !found)
                 found = i;
         },
-        [](std::size_t, std::size_t) {}, [&] { open.clear(); });
+        [](std::size_t, std::size_t) {}, [](std::size_t, std::size_t, bool) {},
+        [&] { open.clear(); });
     return found;
 }
 
@@ -91,7 +98,29 @@ std::string blank_comments(std::string_view text) {
         [&](std::size_t begin, std::size_t end) {
             out.replace(begin, end - begin, end - begin, ' ');
         },
-        [] {});
+        [](std::size_t, std::size_t, bool) {}, [] {});
+    return out;
+}
+
+std::string syntax_copy(std::string_view text) {
+    std::string out(text);
+    const auto neutralize = [&](std::size_t begin, std::size_t end, bool escapes) {
+        for (std::size_t i = begin; i < end; ++i) {
+            if (escapes && out[i] == '\\') {
+                if (i + 1 < end && out[i + 1] == '"')
+                    out[i + 1] = '\\';
+                ++i; // the escaped character is the escape's, whatever it is
+            } else if (std::string_view("#=[]{},").find(out[i]) != std::string_view::npos) {
+                out[i] = '_';
+            }
+        }
+    };
+    scan_toml(
+        text, [](std::size_t) {},
+        [&](std::size_t begin, std::size_t end) {
+            out.replace(begin, end - begin, end - begin, ' ');
+        },
+        neutralize, [] {});
     return out;
 }
 
