@@ -54,11 +54,12 @@
 #define scx_bpf_dump(fmt, args...)							\
 	__gamer_bstr_call(scx_bpf_dump_bstr(___fmt, ___param, sizeof(___param)), fmt, ##args)
 
-/* Values user space rewrites while the scheduler runs: read them once, where they are used. */
 /* Scheduling policies (uapi/linux/sched.h); vmlinux.h has no macros. */
 #define SCHED_FIFO 1
 #define SCHED_RR 2
+#define SCHED_DEADLINE 6
 
+/* Values user space rewrites while the scheduler runs: read them once, where they are used. */
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
