@@ -57,7 +57,6 @@
 /* Scheduling policies (uapi/linux/sched.h); vmlinux.h has no macros. */
 #define SCHED_FIFO 1
 #define SCHED_RR 2
-#define SCHED_DEADLINE 6
 
 /* Values user space rewrites while the scheduler runs: read them once, where they are used. */
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))

@@ -96,8 +96,6 @@ enum gamer_stat_idx {
 	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
 	GAMER_STAT_RT_WAKER_LOCAL,    /* of game enqueues: woken by a real-time task, run after it */
 	GAMER_STAT_OVERDUE_RUN,       /* tasks run out of deadline order: they waited too long */
-	GAMER_STAT_BG_RESUMED,        /* of background enqueues: preempted for a game thread on
-					 their CPU, resumed there with the rest of their slice */
 	GAMER_NR_STATS,
 };
 

@@ -25,10 +25,8 @@
  *
  * CPUs. A waking task goes straight to an idle CPU when there is one (whole idle cores first
  * for game threads with avoid_smt, the primary domain first for background tasks, the waker's
- * CPU for sync wakeups within one address space with mm_affinity). A game thread woken while no
- * CPU is idle preempts background work (game_preempt): on the CPU it wakes on when that one runs
- * background work, whose task then resumes there with the rest of its slice, or else on another
- * CPU through GAME_DSQ and a kick.
+ * CPU for sync wakeups within one address space with mm_affinity). A game thread that has to
+ * queue while no CPU is idle preempts a CPU that runs background work (game_preempt).
  *
  * Every tunable a profile changes is in `tunables` (.data): the daemon rewrites it while we
  * run and each decision reads the current value. Only the CPU topology inputs are read-only.
@@ -55,8 +53,6 @@ enum {
 #define GAMER_MAX_WAIT_NS (GAMER_TIMEOUT_MS * 1000ULL * 1000 / 5)
 /* How often each CPU looks for such a task (on its way through ops.dispatch()). */
 #define GAMER_OVERDUE_SCAN_NS (50ULL * 1000 * 1000)
-/* Shortest rest of a slice worth resuming a background task for, after a game thread. */
-#define GAMER_MIN_RESUME_NS (50ULL * 1000)
 /* Re-check period of the wakeup timer while tunables.wakeup_timer_ns is 0 (paused). */
 #define WAKEUP_TIMER_PAUSED_NS (100ULL * 1000 * 1000)
 /* Shortest wakeup-timer period: a typo in a profile must not turn the timer into a storm. */
@@ -148,7 +144,6 @@ struct task_ctx {
 	s32 last_cpu;     /* CPU it last ran on, -1 before its first run */
 	bool is_game;     /* its tgid is in game_tgids */
 	bool is_daemon;   /* its tgid is daemon_tgid */
-	bool resumed;     /* queued by resume_preempted(), not run since */
 };
 
 struct {
@@ -165,8 +160,6 @@ struct cpu_ctx {
 	u32 no_preempt;        /* a game thread runs here, or a game preemption is on its way */
 	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
 	u64 overdue_scan_at;   /* when this CPU last looked for overdue tasks */
-	s32 resume_pid;        /* the background task a game thread preempted here, 0: none */
-	u64 resume_slice;      /* what was left of its slice */
 };
 
 struct {
@@ -481,72 +474,6 @@ static bool woken_by_rt_task_here(const struct task_struct *p, bool pinned, u64 
 	return bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
 }
 
-/*
- * The background task running on this CPU, which the wakeup being handled interrupted (from an
- * interrupt: a timer's, say) or is made by; NULL when this CPU runs anything else.
- */
-static struct task_struct *background_running_here(void)
-{
-	struct task_struct *curr = (void *)bpf_get_current_task_btf();
-	struct task_ctx *tctx;
-
-	if (!curr->pid || curr->policy == SCHED_FIFO || curr->policy == SCHED_RR ||
-	    curr->policy == SCHED_DEADLINE)
-		return NULL;
-	tctx = lookup_task_ctx(curr);
-	return tctx && !ctx_is_urgent(tctx) ? curr : NULL;
-}
-
-/*
- * A game thread woken while this CPU runs background work, with no CPU idle: it runs here next,
- * and the background task keeps the rest of its slice in this CPU's local DSQ, behind it
- * (resume_preempted()). Through GAME_DSQ and a kick, that task would queue again in BG_DSQ and
- * this CPU would then take whichever background task came first, often another CPU's.
- */
-static bool preempt_background_here(struct task_struct *p, bool pinned, u64 slice, u64 enq_flags)
-{
-	s32 cpu = bpf_get_smp_processor_id();
-	struct task_struct *curr;
-	struct cpu_ctx *cctx;
-	u64 left;
-
-	if (!READ_ONCE(tunables.game_preempt))
-		return false;
-	if (pinned ? scx_bpf_task_cpu(p) != cpu : !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
-		return false;
-	curr = background_running_here();
-	if (!curr)
-		return false;
-	left = curr->scx.slice;
-	cctx = this_cpu_ctx();
-	if (!cctx || left < GAMER_MIN_RESUME_NS ||
-	    __sync_val_compare_and_swap(&cctx->no_preempt, 0, 1))
-		return false;
-	cctx->resume_pid = curr->pid;
-	cctx->resume_slice = left;
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice,
-			   enq_flags | GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_HEAD) |
-				   GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_PREEMPT));
-	stat_inc(GAMER_STAT_KICKS);
-	stat_inc(GAMER_STAT_PREEMPT_KICKS);
-	return true;
-}
-
-/* The task preempt_background_here() preempted, back where it was with the rest of its slice. */
-static bool resume_preempted(struct task_struct *p, struct task_ctx *tctx, u64 enq_flags)
-{
-	struct cpu_ctx *cctx = this_cpu_ctx();
-
-	if (!cctx || !cctx->resume_pid || cctx->resume_pid != p->pid ||
-	    (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP)) ||
-	    scx_bpf_task_cpu(p) != bpf_get_smp_processor_id())
-		return false;
-	cctx->resume_pid = 0;
-	tctx->resumed = true;
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, cctx->resume_slice, enq_flags);
-	return true;
-}
-
 void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -572,12 +499,6 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
-	if (!urgent && resume_preempted(p, tctx, enq_flags)) {
-		stat_inc(GAMER_STAT_BG_ENQUEUED);
-		stat_inc(GAMER_STAT_BG_RESUMED);
-		return;
-	}
-
 	pinned = task_pinned(p);
 
 	/*
@@ -594,13 +515,6 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 			stat_inc(GAMER_STAT_GAME_ENQUEUED);
 			stat_inc(GAMER_STAT_RT_WAKER_LOCAL);
 		}
-		return;
-	}
-
-	/* One woken while this CPU runs background work (a timer's interrupt, say) takes it too. */
-	if (urgent && preempt_background_here(p, pinned, slice, enq_flags)) {
-		if (tctx->is_game)
-			stat_inc(GAMER_STAT_GAME_ENQUEUED);
 		return;
 	}
 
@@ -807,17 +721,6 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 		tctx->last_cpu = cpu;
 	}
 
-	/* The preempted task was re-queued, or did not need to be, before anything ran next. */
-	cctx->resume_pid = 0;
-	/*
-	 * A resumed task went ahead of the shared queues: if game threads queued meanwhile, they
-	 * go first after all.
-	 */
-	if (tctx->resumed) {
-		tctx->resumed = false;
-		if (scx_bpf_dsq_nr_queued(GAME_DSQ))
-			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-	}
 	urgent = ctx_is_urgent(tctx);
 	cctx->no_preempt = urgent || cctx->guarded;
 	cctx->guarded = 0;

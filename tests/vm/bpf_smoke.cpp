@@ -16,7 +16,6 @@
 #include "core/error.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,7 +98,7 @@ const char* stat_name(int idx) {
     static const char* const names[] = {
         "dispatched",    "direct_dispatched", "kicks",           "preempt_kicks",
         "game_enqueued", "bg_enqueued",       "bg_starve_guard", "migrations",
-        "game_wakeups",  "rt_waker_local",    "overdue_runs",    "bg_resumed",
+        "game_wakeups",  "rt_waker_local",    "overdue_runs",
     };
     static_assert(std::size(names) == GAMER_NR_STATS, "one name per enum gamer_stat_idx");
     return names[idx];
@@ -151,35 +150,6 @@ int reap(pid_t pid) {
     int status = 0;
     waitpid(pid, &status, 0);
     return status;
-}
-
-// Every CPU runs a background hog (other processes than the game) while we, the game, sleep
-// 1 ms at a time: each timer interrupt lands on a busy CPU, our thread takes that CPU, and the
-// hog it preempted must resume there with the rest of its slice.
-void check_background_resumes(SchedulerBpf& sched) {
-    std::vector<pid_t> hogs;
-    for (unsigned i = 0; i < std::thread::hardware_concurrency(); i++)
-        hogs.push_back(spawn([] {
-            std::atomic<unsigned long> spins = 0; // an endless loop must do something
-            for (;;)
-                spins.fetch_add(1, std::memory_order_relaxed);
-            return 0;
-        }));
-    sched.add_game(static_cast<uint32_t>(getpid()));
-    const auto before = sched.stats();
-    for (int i = 0; i < 200; i++)
-        std::this_thread::sleep_for(1ms);
-    const auto after = sched.stats();
-    sched.remove_game(static_cast<uint32_t>(getpid()));
-    for (const pid_t pid : hogs) {
-        kill(pid, SIGKILL);
-        reap(pid);
-    }
-    const auto delta = [&](int idx) { return std::to_string(after[idx] - before[idx]); };
-    check(after[GAMER_STAT_BG_RESUMED] > before[GAMER_STAT_BG_RESUMED],
-          "a background hog a game thread preempted resumed on its CPU (" +
-              delta(GAMER_STAT_BG_RESUMED) + " times, " + delta(GAMER_STAT_PREEMPT_KICKS) +
-              " preemptions, " + delta(GAMER_STAT_GAME_WAKEUPS) + " game wakeups)");
 }
 
 SchedulerConfig smoke_config() {
@@ -443,7 +413,6 @@ void scheduler_checks() {
     const auto as_background = sched.stats();
     check(as_background[GAMER_STAT_GAME_WAKEUPS] - as_game[GAMER_STAT_GAME_WAKEUPS] <= 1,
           "after remove_game our wakeups are background ones");
-    check_background_resumes(sched);
 
     // Live tunables.
     gamer_tunables t = sched.tunables();
