@@ -30,9 +30,18 @@ void scan_toml(std::string_view text, OnCode on_code, OnComment on_comment, OnSt
             i += escapes && text[i] == '\\' ? 2 : 1;
         }
         i = std::min(i, text.size()); // a '\\' as the last byte
-        on_string(content, i, escapes);
-        if (starts(quote))
+        std::size_t end = i;
+        if (starts(quote)) {
             i += quote.size();
+            // Up to two quotes right after a multi-line string's closing delimiter are its last
+            // characters: in '''it''''' the string is it'' (TOML 1.0).
+            for (int more = 0; multi_line && more < 2 && i < text.size() && text[i] == quote[0];
+                 ++more) {
+                ++i;
+                ++end;
+            }
+        }
+        on_string(content, end, escapes);
     };
     while (i < text.size()) {
         const char c = text[i];

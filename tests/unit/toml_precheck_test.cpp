@@ -117,6 +117,20 @@ TEST(TomlPrecheck, AnErrorInATextWithHashesKeepsItsPosition) {
     EXPECT_TRUE(parsed.unwrap_err().starts_with("t.toml:2:10: ")) << parsed.unwrap_err();
 }
 
+// TOML lets a multi-line string end in one or two of its quotes, right before the delimiter; the
+// comment after it is a comment, not the start of another string (which syntax_copy() would have
+// emptied of its '#', making the copy invalid and the document refused).
+TEST(TomlPrecheck, AMultiLineStringEndingInQuotesIsFollowedByCode) {
+    const std::string text = "a = \"\"\"x\"\"\"\" # c = [\nb = '''y''''' # d, ]\nc = 1 # e\n";
+    EXPECT_TRUE(toml11_accepts(text)) << "not a valid example";
+    EXPECT_EQ(blank_comments(text), "a = \"\"\"x\"\"\"\"        \nb = '''y'''''       \n"
+                                    "c = 1    \n");
+    const auto parsed = toml_text::parse(text, "t.toml");
+    ASSERT_TRUE(parsed.is_ok()) << parsed.unwrap_err();
+    EXPECT_EQ(toml::find<std::string>(parsed.unwrap(), "a"), "x\"");
+    EXPECT_EQ(toml::find<std::string>(parsed.unwrap(), "b"), "y''");
+}
+
 TEST(TomlPrecheck, RefusesBytesThatAreNotText) {
     const auto refusal = find_toml_parser_trap("a = 1\n#\xff\n#");
     ASSERT_TRUE(refusal);
