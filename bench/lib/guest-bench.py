@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+import detect_trace
+
 SCHED_EXT = "/sys/kernel/sched_ext"
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
@@ -352,28 +354,23 @@ class Runner:
         The daemon's own figure (kernel exec timestamp -> classified) comes from its log. No
         background load; the VM is otherwise idle."""
         res = {"launches": launches, "problems": []}
+        traced = self.plan.get("detect_trace", 0)
+        if traced:
+            res["exec_baseline"] = self.exec_baseline(traced, res["problems"])
         # attach() waits for the daemon's "ready": the detector runs and the bus name is owned.
-        proc, logpath = self.attach("scx_gamer", "detection", res["problems"])
+        not_attached = []
+        proc, logpath = self.attach("scx_gamer", "detection", not_attached)
+        res["problems"] += not_attached
         try:
-            if res["problems"]:
+            if not_attached:
                 return res
-            gb = self.tools["gamebench"]
-            bench = subprocess.run(
-                [self.tools["detectbench"], "--launches", str(launches),
-                 "--app-id", str(self.plan["steam_app_id"]), "--json", "-", "--", gb, "--idle",
-                 "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                timeout=60 + launches * 5)
-            try:
-                out = json.loads(bench.stdout)
-            except ValueError:
-                res["problems"].append("detectbench failed (status %d): %s" % (
-                    bench.returncode, bench.stderr.strip()[-300:]))
+            out = self.detectbench(launches, res["problems"])
+            if out is None:
                 return res
             res.update({k: out[k] for k in ("detected", "missed", "exits_missed", "latency_ms",
                                             "samples_ms")})
-            if bench.returncode != 0:
-                res["problems"].append("detectbench: " + (bench.stderr.strip()[-300:] or
-                                                          "status %d" % bench.returncode))
+            if traced:
+                res["breakdown"] = self.detect_breakdown(proc.pid, traced, res["problems"])
         finally:
             rc = stop(proc)
             res["scheduler_exit"] = rc
@@ -387,6 +384,55 @@ class Runner:
         res["daemon_latency_ms"] = {"min": own[0] if own else None, "p50": q(0.5), "p90": q(0.9),
                                     "p99": q(0.99), "max": own[-1] if own else None}
         return res
+
+    def detectbench(self, launches, problems, timeout_ms=2000, must_detect=True):
+        """Runs detectbench over `launches` launches of `gamebench --idle`; its JSON, or None."""
+        bench = subprocess.run(
+            [self.tools["detectbench"], "--launches", str(launches), "--timeout-ms",
+             str(timeout_ms), "--app-id", str(self.plan["steam_app_id"]), "--json", "-", "--",
+             self.tools["gamebench"], "--idle", "0.2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60 + launches * 5)
+        try:
+            out = json.loads(bench.stdout)
+        except ValueError:
+            problems.append("detectbench failed (status %d): %s" % (
+                bench.returncode, bench.stderr.strip()[-300:]))
+            return None
+        if bench.returncode != 0 and must_detect:
+            problems.append("detectbench: " + (bench.stderr.strip()[-300:] or
+                                               "status %d" % bench.returncode))
+        return out
+
+    def exec_baseline(self, launches, problems):
+        """The kernel's exec of the game with no scx_gamer (EEVDF, no detector): the same
+        launcher (detectbench, whose wait for a GameDetected that cannot come is cut to 10 ms),
+        traced. The part of the detection path that precedes anything of ours."""
+        try:
+            with detect_trace.Recording() as rec:
+                self.detectbench(launches, problems, timeout_ms=10, must_detect=False)
+        except OSError as e:
+            problems.append("cannot trace the exec baseline: %s" % e)
+            return None
+        return detect_trace.kernel_exec(rec.lines, self.tools["gamebench"])
+
+    def detect_breakdown(self, daemon_pid, launches, problems):
+        """A second detectbench pass with the scheduler's trace recorded: where each launch's
+        time went (bench/lib/detect_trace.py). Tracing costs time of its own, so this pass has
+        its own total and the untraced pass keeps the headline figure."""
+        bus_tids = set()
+        for pid in detect_trace.pids_named("dbus-daemon"):
+            bus_tids |= detect_trace.thread_ids(pid)
+        try:
+            with detect_trace.Recording() as rec:
+                out = self.detectbench(launches, problems)
+        except OSError as e:
+            problems.append("cannot trace the detection pass: %s" % e)
+            return None
+        found = detect_trace.breakdown(rec.lines, self.tools["gamebench"],
+                                       detect_trace.thread_ids(daemon_pid), bus_tids)
+        found["events_lost"] = rec.lost
+        found["traced_latency_ms"] = (out or {}).get("latency_ms")
+        return found
 
     def calibrate(self):
         """One calibration for the whole boot, on the idle VM under EEVDF: every run then does
