@@ -86,6 +86,14 @@ std::optional<std::size_t> find_key_inside_array(std::string_view text) {
     return found;
 }
 
+// scan_toml's on_comment for a copy of the text: the comment's bytes become spaces, so that
+// offsets, lines and columns in the copy stay those of the text.
+auto blank_comment_in(std::string& copy) {
+    return [&copy](std::size_t begin, std::size_t end) {
+        copy.replace(begin, end - begin, end - begin, ' ');
+    };
+}
+
 } // namespace
 
 std::optional<TomlRefusal> find_toml_parser_trap(std::string_view text) {
@@ -103,11 +111,8 @@ std::optional<TomlRefusal> find_toml_parser_trap(std::string_view text) {
 std::string blank_comments(std::string_view text) {
     std::string out(text);
     scan_toml(
-        text, [](std::size_t) {},
-        [&](std::size_t begin, std::size_t end) {
-            out.replace(begin, end - begin, end - begin, ' ');
-        },
-        [](std::size_t, std::size_t, bool) {}, [] {});
+        text, [](std::size_t) {}, blank_comment_in(out), [](std::size_t, std::size_t, bool) {},
+        [] {});
     return out;
 }
 
@@ -125,11 +130,7 @@ std::string syntax_copy(std::string_view text) {
         }
     };
     scan_toml(
-        text, [](std::size_t) {},
-        [&](std::size_t begin, std::size_t end) {
-            out.replace(begin, end - begin, end - begin, ' ');
-        },
-        neutralize, [] {});
+        text, [](std::size_t) {}, blank_comment_in(out), neutralize, [] {});
     return out;
 }
 
