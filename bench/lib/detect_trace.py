@@ -14,9 +14,10 @@ the headline figure):
   the client runs             sched_switch to it
 
 Each launch is cut at its execve; a launch missing a step is counted, not measured. Apart from
-the chain, `kernel_exec` times the kernel's whole exec of the game (execve -> sched_process_exec),
-which guest-bench.py also records with no scx_gamer running, as the baseline of that part. Used in the
-guest (recording) and on the host (its test parses a recorded trace)."""
+the chain, `kernel_exec` times the kernel's whole exec of the game (execve ->
+sched_process_exec), which guest-bench.py also records with no scx_gamer running, as the
+baseline of that part. Used in the guest (recording) and on the host (its test parses a
+recorded trace)."""
 import os
 import re
 import subprocess
