@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <climits>
 #include <string_view>
+#include <unistd.h>
 
 namespace scx_gamer {
 namespace {
@@ -67,10 +69,14 @@ std::optional<std::string> LinuxProcReader::comm(pid_t pid) const {
 std::optional<std::string> LinuxProcReader::exe(pid_t pid) const {
     if (pid <= 0)
         return std::nullopt;
-    std::error_code error;
-    std::string target = std::filesystem::read_symlink(file(pid, "exe"), error).string();
-    if (error)
+    // readlink(2) alone: std::filesystem::read_symlink lstat()s the link first, and this runs
+    // for every exec on the system. A link's target is shorter than PATH_MAX.
+    std::array<char, PATH_MAX> target_bytes{};
+    const ssize_t length =
+        ::readlink(file(pid, "exe").c_str(), target_bytes.data(), target_bytes.size());
+    if (length < 0 || static_cast<std::size_t>(length) == target_bytes.size())
         return std::nullopt;
+    std::string target(target_bytes.data(), static_cast<std::size_t>(length));
     // A game updated while it runs still is the same game.
     if (target.ends_with(kDeletedSuffix))
         target.resize(target.size() - kDeletedSuffix.size());
