@@ -62,9 +62,8 @@ def _launches(events, game_path, daemon_tids, bus_tids, client_comm):
     means that step happened unseen (a task already awake is not "woken"; an event was lost):
     the launch stops there rather than take a later, unrelated event for its step."""
     launches, cur = [], None
-    quoted_game = '"%s"' % game_path
     for ms, tid, event, args in events:
-        if event == "sys_execve" and quoted_game in args:
+        if _is_exec_of(event, args, game_path):
             cur = {"execve": ms}
             launches.append(cur)
             continue
@@ -98,8 +97,9 @@ def _launches(events, game_path, daemon_tids, bus_tids, client_comm):
     return launches
 
 
-def _quantiles(values):
-    """Nearest-rank p50/p90/p99 and max, as run-vm-bench reports everywhere else."""
+def quantiles(values):
+    """Nearest-rank p50/p90/p99 and max of a non-empty list, as run-vm-bench reports everywhere
+    else."""
     v = sorted(values)
 
     def q(per_mille):  # integer arithmetic: 0.99 * 100 is not 99 in floating point
@@ -108,36 +108,46 @@ def _quantiles(values):
     return {"p50": q(500), "p90": q(900), "p99": q(990), "max": round(v[-1], 3)}
 
 
+def _is_exec_of(event, args, game_path):
+    """Whether a sys_enter_execve event starts an exec of the game (its filename argument)."""
+    return event == "sys_execve" and '"%s"' % game_path in args
+
+
 def kernel_exec(lines, game_path):
     """execve of the game -> its sched_process_exec, per exec'ing thread: {"launches": n,
     p50/p90/p99/max in ms}, or None when no exec of the game was seen whole."""
+    return _kernel_exec(parse(lines), game_path)
+
+
+def _kernel_exec(events, game_path):
     started, took = {}, []
-    for ms, tid, event, args in parse(lines):
-        if event == "sys_execve" and '"%s"' % game_path in args:
+    for ms, tid, event, args in events:
+        if _is_exec_of(event, args, game_path):
             started[tid] = ms
         elif event == "sched_process_exec" and tid in started and \
                 args.startswith("filename=%s " % game_path):
             took.append(ms - started.pop(tid))
-    return dict(launches=len(took), **_quantiles(took)) if took else None
+    return dict(launches=len(took), **quantiles(took)) if took else None
 
 
 def breakdown(lines, game_path, daemon_tids, bus_tids, client_comm="detectbench"):
     """The launches' segments (p50/p90/p99/max in ms), their total and the total without the
     daemon's own work (what no change to the daemon's code could take away), and the kernel's
     exec of the game."""
-    launches = _launches(parse(lines), game_path, set(daemon_tids), set(bus_tids), client_comm)
+    events = parse(lines)
+    launches = _launches(events, game_path, set(daemon_tids), set(bus_tids), client_comm)
     complete = [l for l in launches if all(step in l for step in _STEPS)]
     result = {"launches": len(launches), "complete": len(complete), "segments": [],
-              "kernel_exec_ms": kernel_exec(lines, game_path)}
+              "kernel_exec_ms": _kernel_exec(events, game_path)}
     if not complete:
         return result
     for (key, label), start in zip(SEGMENTS, _STEPS):
         row = {"segment": key, "label": label}
-        row.update(_quantiles([l[key] - l[start] for l in complete]))
+        row.update(quantiles([l[key] - l[start] for l in complete]))
         result["segments"].append(row)
     totals = [l["client_wakeup"] - l["execve"] for l in complete]
-    result["total_ms"] = _quantiles(totals)
-    result["without_daemon_work_ms"] = _quantiles(
+    result["total_ms"] = quantiles(totals)
+    result["without_daemon_work_ms"] = quantiles(
         [t - (l["daemon_work"] - l["daemon_wakeup"]) for t, l in zip(totals, complete)])
     return result
 

@@ -377,12 +377,9 @@ class Runner:
             wait_for(lambda: sched_state() == "disabled", 20)
         own = sorted(float(m) for m in
                      re.findall(r"detected pid \d+ (\d+\.\d+) ms after its exec", read(logpath)))
-
-        def q(p):
-            return own[min(len(own) - 1, max(0, int(-(-p * len(own) // 1)) - 1))] if own else None
         # exec event (kernel timestamp) -> classified, as the daemon logs it
-        res["daemon_latency_ms"] = {"min": own[0] if own else None, "p50": q(0.5), "p90": q(0.9),
-                                    "p99": q(0.99), "max": own[-1] if own else None}
+        res["daemon_latency_ms"] = (dict(min=own[0], **detect_trace.quantiles(own)) if own else
+                                    dict.fromkeys(("min", "p50", "p90", "p99", "max")))
         return res
 
     def detectbench(self, launches, problems, timeout_ms=2000, must_detect=True):
