@@ -71,7 +71,7 @@ std::optional<std::string> LinuxProcReader::exe(pid_t pid) const {
         return std::nullopt;
     // readlink(2) alone: std::filesystem::read_symlink lstat()s the link first, and this runs
     // for every exec on the system. A link's target is shorter than PATH_MAX.
-    std::array<char, PATH_MAX> target_bytes{};
+    std::array<char, PATH_MAX> target_bytes; // readlink fills what it returns; no zeroing
     const ssize_t length =
         ::readlink(file(pid, "exe").c_str(), target_bytes.data(), target_bytes.size());
     if (length < 0 || static_cast<std::size_t>(length) == target_bytes.size())
