@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/text.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -41,18 +43,9 @@ bool log_enabled(LogLevel level) {
 }
 
 std::string format_log_line(LogLevel level, std::string_view message) {
-    const std::string prefix = "<" + std::to_string(static_cast<int>(level)) + ">";
-    std::string line;
-    line.reserve(message.size() + prefix.size() + 1);
-    do {
-        const auto newline = message.find('\n');
-        line += prefix;
-        line += message.substr(0, newline);
-        line += '\n';
-        message =
-            newline == std::string_view::npos ? std::string_view{} : message.substr(newline + 1);
-    } while (!message.empty());
-    return line;
+    while (!message.empty() && message.back() == '\n')
+        message.remove_suffix(1);
+    return "<" + std::to_string(static_cast<int>(level)) + ">" + escape_for_log(message) + "\n";
 }
 
 void log_write(LogLevel level, std::string_view message) {

@@ -27,8 +27,9 @@ LogLevel log_level();
 void set_log_verbose(bool verbose); // debug if true, info if false
 bool log_enabled(LogLevel level);
 
-// Writes message with the level's prefix; a multi-line message gets the prefix on every line so
-// that the journal keeps the priority of each.
+// Writes message as one record with the level's prefix. Messages carry text that local users
+// control (process names, arguments, bus strings): control characters and bytes that are not
+// UTF-8 are escaped (escape_for_log), so a name holding "\n<3>..." cannot forge a record.
 void log_write(LogLevel level, std::string_view message);
 
 // Formats a log line without writing it (what log_write would print); used by the tests.

@@ -8,6 +8,10 @@
 
 namespace scx_gamer {
 
+namespace {
+constexpr std::string_view kHexDigits = "0123456789abcdef";
+} // namespace
+
 std::string quote_for_message(std::string_view text, std::size_t max_chars) {
     static constexpr std::string_view kEllipsis = "...";
     const bool truncated = text.size() > max_chars;
@@ -22,17 +26,49 @@ std::string quote_for_message(std::string_view text, std::size_t max_chars) {
         } else if (c >= 0x20 && c < 0x7f) {
             quoted += static_cast<char>(c);
         } else {
-            static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                          '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
             quoted += "\\x";
-            quoted += kHex[c >> 4];
-            quoted += kHex[c & 0xf];
+            quoted += kHexDigits[c >> 4];
+            quoted += kHexDigits[c & 0xf];
         }
     }
     if (truncated)
         quoted += kEllipsis;
     quoted += '"';
     return quoted;
+}
+
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80)
+        return 1;
+    // RFC 3629's table: the lead byte gives the length, and for E0, ED, F0 and F4 a narrower
+    // range of the second byte rules out overlong forms, surrogates and > U+10FFFF.
+    std::size_t length = 0;
+    unsigned char second_min = 0x80;
+    unsigned char second_max = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        second_min = lead == 0xe0 ? 0xa0 : 0x80;
+        second_max = lead == 0xed ? 0x9f : 0xbf;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        second_min = lead == 0xf0 ? 0x90 : 0x80;
+        second_max = lead == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (text.size() - i < length)
+        return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        const auto byte = static_cast<unsigned char>(text[i + k]);
+        const unsigned char min = k == 1 ? second_min : 0x80;
+        const unsigned char max = k == 1 ? second_max : 0xbf;
+        if (byte < min || byte > max)
+            return 0;
+    }
+    return length;
 }
 
 std::optional<std::size_t> find_non_text_byte(std::string_view text) {
@@ -45,39 +81,53 @@ std::optional<std::size_t> find_non_text_byte(std::string_view text) {
                 (lead < 0x20 && lead != '\t' && lead != '\n' && !crlf) || lead == 0x7f;
             if (control)
                 return i;
-            ++i;
-            continue;
         }
-        // RFC 3629's table: the lead byte gives the length, and for E0, ED, F0 and F4 a narrower
-        // range of the second byte rules out overlong forms, surrogates and > U+10FFFF.
-        std::size_t length = 0;
-        unsigned char second_min = 0x80;
-        unsigned char second_max = 0xbf;
-        if (lead >= 0xc2 && lead <= 0xdf) {
-            length = 2;
-        } else if (lead >= 0xe0 && lead <= 0xef) {
-            length = 3;
-            second_min = lead == 0xe0 ? 0xa0 : 0x80;
-            second_max = lead == 0xed ? 0x9f : 0xbf;
-        } else if (lead >= 0xf0 && lead <= 0xf4) {
-            length = 4;
-            second_min = lead == 0xf0 ? 0x90 : 0x80;
-            second_max = lead == 0xf4 ? 0x8f : 0xbf;
-        } else {
+        const std::size_t length = utf8_sequence_length(text, i);
+        if (length == 0)
             return i;
-        }
-        if (text.size() - i < length)
-            return i;
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto byte = static_cast<unsigned char>(text[i + k]);
-            const unsigned char min = k == 1 ? second_min : 0x80;
-            const unsigned char max = k == 1 ? second_max : 0xbf;
-            if (byte < min || byte > max)
-                return i;
-        }
         i += length;
     }
     return std::nullopt;
+}
+
+std::string to_valid_utf8(std::string_view text, std::size_t max_bytes) {
+    static constexpr std::string_view kReplacement = "\xef\xbf\xbd"; // U+FFFD
+    std::string out;
+    out.reserve(std::min(text.size(), max_bytes));
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t length = utf8_sequence_length(text, i);
+        const bool valid = length > 0 && text[i] != '\0'; // D-Bus strings hold no NUL
+        const std::string_view piece = valid ? text.substr(i, length) : kReplacement;
+        if (out.size() + piece.size() > max_bytes)
+            break;
+        out += piece;
+        i += valid ? length : 1;
+    }
+    return out;
+}
+
+std::string escape_for_log(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        const std::size_t length = utf8_sequence_length(text, i);
+        if (byte == '\n') {
+            out += "\\n";
+        } else if (length == 0 || (byte < 0x20 && byte != '\t') || byte == 0x7f) {
+            out += "\\x";
+            out += kHexDigits[byte >> 4];
+            out += kHexDigits[byte & 0xf];
+        } else {
+            out.append(text.substr(i, length));
+            i += length;
+            continue;
+        }
+        ++i;
+    }
+    return out;
 }
 
 std::string to_lower_ascii(std::string_view text) {

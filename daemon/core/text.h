@@ -20,6 +20,19 @@ std::string_view unix_basename(std::string_view path);
 // Last component of a path that may use '\' (Wine: "Z:\\games\\Game.exe" -> "Game.exe").
 std::string_view windows_basename(std::string_view path);
 
+// The length of the valid UTF-8 sequence at text[i] (1 for ASCII), or 0 when the bytes there are
+// not UTF-8 (RFC 3629: overlong, surrogate, beyond U+10FFFF, cut short). i < text.size().
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
+// Text from a process or a client made fit for D-Bus, JSON and stored files: valid UTF-8 with
+// each byte that starts no valid sequence (and each NUL) replaced by U+FFFD, cut on a character
+// boundary to at most max_bytes. Control characters stay: logs escape them (format_log_line).
+std::string to_valid_utf8(std::string_view text, std::size_t max_bytes = std::string_view::npos);
+
+// Text for one log record: valid UTF-8 stays as it is; every control character but tab, and
+// every byte that is not UTF-8, becomes \xNN (a newline \n), so no text can end the record.
+std::string escape_for_log(std::string_view text);
+
 // The offset of the first byte that keeps text from being UTF-8 text: invalid UTF-8 (overlong,
 // surrogate, beyond U+10FFFF, cut short) or a control character other than tab, LF and the CR
 // of a CRLF (a lone CR ends no line in TOML).

@@ -19,7 +19,7 @@ constexpr uint32_t kWatchMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | I
 ConfigWatch::ConfigWatch(EventLoop& loop, std::vector<std::filesystem::path> files,
                          std::function<void()> changed, std::chrono::milliseconds debounce)
     : loop_(loop), files_(std::move(files)), changed_(std::move(changed)), debounce_(debounce),
-      debounce_timer_(loop.timer([this] { settled(); })) {
+      debounce_timer_(loop.timer("configuration reload", [this] { settled(); })) {
     refresh();
 }
 
@@ -32,10 +32,9 @@ void ConfigWatch::refresh() {
     plan_ = config_watch_plan(files_);
     for (const auto& [dir, names] : plan_) {
         try {
-            watches_.push_back(
-                loop_.watch_inotify(dir, kWatchMask, [this, dir](const inotify_event& event) {
-                    on_event(dir, event);
-                }));
+            watches_.push_back(loop_.watch_inotify(
+                "configuration watch on " + dir.string(), dir, kWatchMask,
+                [this, dir](const inotify_event& event) { on_event(dir, event); }));
             log_debug("watching ", dir.string(), " for configuration changes");
         } catch (const std::exception& e) {
             log_warning("configuration changes in ", dir.string(),

@@ -113,12 +113,12 @@ int Daemon::run() {
         log_err(*blocker);
         return kExitFailure;
     }
-    exec_retry_timer_ = loop_.timer([this] { retry_pending_execs(); });
-    restart_timer_ = loop_.timer([this] { restart_scheduler(); });
-    exit_timer_ = loop_.timer([this] { remove_exited_games(); });
-    sigint_ = loop_.on_signal(SIGINT, [this] { loop_.exit(kExitOk); });
-    sigterm_ = loop_.on_signal(SIGTERM, [this] { loop_.exit(kExitOk); });
-    sighup_ = loop_.on_signal(SIGHUP, [this] { reload_config("SIGHUP"); });
+    exec_retry_timer_ = loop_.timer("exec retry", [this] { retry_pending_execs(); });
+    restart_timer_ = loop_.timer("scheduler restart", [this] { restart_scheduler(); });
+    exit_timer_ = loop_.timer("game exits", [this] { remove_exited_games(); });
+    sigint_ = loop_.on_signal("SIGINT", SIGINT, [this] { loop_.exit(kExitOk); });
+    sigterm_ = loop_.on_signal("SIGTERM", SIGTERM, [this] { loop_.exit(kExitOk); });
+    sighup_ = loop_.on_signal("SIGHUP", SIGHUP, [this] { reload_config("SIGHUP"); });
     config_watch_ =
         std::make_unique<ConfigWatch>(loop_, config_files("/", settings_.rules_path),
                                       [this] { reload_config("a configuration file changed"); });
@@ -136,7 +136,7 @@ int Daemon::run() {
         start_companion();
     if (options_.stats_secs > 0)
         stats_timer_ =
-            loop_.every(std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
+            loop_.every("stats", std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
 
     if (settings_.loader_companion)
         log_info("ready: companion of scx_loader (scheduler ", GAMER_OPS_NAME,
@@ -172,7 +172,7 @@ void Daemon::attach_scheduler() {
     scheduler_->attach();
     for (const Game& game : games_.games())
         scheduler_->add_game(game.pid);
-    scheduler_exit_ = loop_.watch_readable(scheduler_->exit_fd(), [this] { on_scheduler_exit(); });
+    scheduler_exit_ = loop_.watch_readable("scheduler exit", scheduler_->exit_fd(), [this] { on_scheduler_exit(); });
 }
 
 void Daemon::start_detector() {
@@ -185,7 +185,7 @@ void Daemon::start_detector() {
     detector_.emplace(DetectorBpf::open_and_load(hook, static_cast<uint32_t>(getpid())));
     detector_->attach();
     detector_events_ =
-        loop_.watch_readable(detector_->event_fd(), [this] { on_detector_events(); });
+        loop_.watch_readable("detector events", detector_->event_fd(), [this] { on_detector_events(); });
 }
 
 void Daemon::start_stats_server() {
@@ -202,7 +202,7 @@ void Daemon::start_stats_server() {
 // Without a system bus (early boot, a broken bus) the scheduler still runs: D-Bus is how users
 // reach the daemon, not what it needs to schedule.
 void Daemon::start_dbus() {
-    bus_retry_timer_ = loop_.timer([this] { reconnect_bus(); });
+    bus_retry_timer_ = loop_.timer("system bus reconnect", [this] { reconnect_bus(); });
     try {
         serve_dbus();
     } catch (const std::exception& e) {
@@ -246,7 +246,7 @@ void Daemon::reconnect_bus() {
 // Without a system bus there is no scx_loader to talk to: detection goes on, and the link is
 // tried again every kBusRetryDelay until a bus is there, as after losing it.
 void Daemon::start_companion() {
-    loader_retry_timer_ = loop_.timer([this] { connect_loader(false); });
+    loader_retry_timer_ = loop_.timer("scx_loader reconnect", [this] { connect_loader(false); });
     connect_loader(true);
 }
 
@@ -450,7 +450,7 @@ void Daemon::watch_exit(uint32_t pid) {
     watch.pidfd = std::move(pidfd);
     // The game is removed from a timer: its removal drops this source, which must not happen
     // inside the source's own callback.
-    watch.readable = loop_.watch_readable(fd, [this, pid] {
+    watch.readable = loop_.watch_readable("exit of game " + std::to_string(pid), fd, [this, pid] {
         exit_watches_.at(pid).readable.disable();
         exited_games_.push_back(pid);
         exit_timer_.arm(std::chrono::microseconds(0));
@@ -635,7 +635,7 @@ ApplyOutcome Daemon::change_options(const Options& next, const std::string& next
         stats_timer_ = {};
         if (options_.stats_secs > 0)
             stats_timer_ =
-                loop_.every(std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
+                loop_.every("stats", std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
     }
     outcome.flags = flags();
     notify_properties({"Profile", "Flags"});
@@ -732,7 +732,7 @@ void Daemon::follow_current_game() {
     }
     // A new session gets a timer of its own (the last one may have been disabled once done).
     if (!learning_timer_ || learner_->sessions_started() != before)
-        learning_timer_ = loop_.every(settings_.learning.window, [this] {
+        learning_timer_ = loop_.every("learner window", settings_.learning.window, [this] {
             learner_->tick();
             if (!learner_->needs_windows())
                 learning_timer_.disable(); // autotuning done and nothing to collect

@@ -1,6 +1,7 @@
 #include "event_loop.h"
 
 #include "core/error.h"
+#include "core/guard.h"
 
 #include <cerrno>
 #include <csignal>
@@ -34,11 +35,14 @@ struct EventLoop::Trampolines {
         return run(userdata);
     }
     static int inotify(sd_event_source*, const inotify_event* event, void* userdata) {
-        static_cast<EventSource::Callback*>(userdata)->on_inotify(*event);
+        const auto* callback = static_cast<EventSource::Callback*>(userdata);
+        run_guarded(callback->name, [&] { callback->on_inotify(*event); });
         return 0;
     }
+    // 0 whatever happened: a negative return would make sd-event disable the source for good.
     static int run(void* userdata) {
-        static_cast<EventSource::Callback*>(userdata)->fn();
+        const auto* callback = static_cast<EventSource::Callback*>(userdata);
+        run_guarded(callback->name, callback->fn);
         return 0;
     }
 };
@@ -49,9 +53,10 @@ EventLoop::EventLoop() {
     event_.reset(event);
 }
 
-EventSource EventLoop::watch_readable(int fd, std::function<void()> on_ready) {
+EventSource EventLoop::watch_readable(std::string name, int fd, std::function<void()> on_ready) {
     EventSource source;
-    source.callback_ = std::make_unique<EventSource::Callback>(std::move(on_ready));
+    source.callback_ =
+        std::make_unique<EventSource::Callback>(std::move(name), std::move(on_ready));
     sd_event_source* raw = nullptr;
     check(sd_event_add_io(event_.get(), &raw, fd, EPOLLIN, Trampolines::io, source.callback_.get()),
           "watching a file descriptor");
@@ -59,7 +64,7 @@ EventSource EventLoop::watch_readable(int fd, std::function<void()> on_ready) {
     return source;
 }
 
-EventSource EventLoop::on_signal(int signal, std::function<void()> handler) {
+EventSource EventLoop::on_signal(std::string name, int signal, std::function<void()> handler) {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, signal);
@@ -67,7 +72,7 @@ EventSource EventLoop::on_signal(int signal, std::function<void()> handler) {
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
         check(-errno, "blocking a signal");
     EventSource source;
-    source.callback_ = std::make_unique<EventSource::Callback>(std::move(handler));
+    source.callback_ = std::make_unique<EventSource::Callback>(std::move(name), std::move(handler));
     sd_event_source* raw = nullptr;
     check(sd_event_add_signal(event_.get(), &raw, signal, Trampolines::signal,
                               source.callback_.get()),
@@ -76,10 +81,12 @@ EventSource EventLoop::on_signal(int signal, std::function<void()> handler) {
     return source;
 }
 
-EventSource EventLoop::watch_inotify(const std::filesystem::path& path, uint32_t mask,
+EventSource EventLoop::watch_inotify(std::string name, const std::filesystem::path& path,
+                                     uint32_t mask,
                                      std::function<void(const inotify_event&)> on_event) {
     EventSource source;
     source.callback_ = std::make_unique<EventSource::Callback>();
+    source.callback_->name = std::move(name);
     source.callback_->on_inotify = std::move(on_event);
     sd_event_source* raw = nullptr;
     check(sd_event_add_inotify(event_.get(), &raw, path.c_str(), mask, Trampolines::inotify,
@@ -89,10 +96,12 @@ EventSource EventLoop::watch_inotify(const std::filesystem::path& path, uint32_t
     return source;
 }
 
-EventSource EventLoop::every(std::chrono::microseconds period, std::function<void()> tick) {
+EventSource EventLoop::every(std::string name, std::chrono::microseconds period,
+                             std::function<void()> tick) {
     EventSource source;
     const auto usec = static_cast<uint64_t>(period.count());
-    source.callback_ = std::make_unique<EventSource::Callback>(std::move(tick), usec);
+    source.callback_ =
+        std::make_unique<EventSource::Callback>(std::move(name), std::move(tick), usec);
     sd_event_source* raw = nullptr;
     check(sd_event_add_time_relative(event_.get(), &raw, CLOCK_MONOTONIC, usec, 0,
                                      Trampolines::timer, source.callback_.get()),
@@ -101,9 +110,9 @@ EventSource EventLoop::every(std::chrono::microseconds period, std::function<voi
     return source;
 }
 
-EventSource EventLoop::timer(std::function<void()> fire) {
+EventSource EventLoop::timer(std::string name, std::function<void()> fire) {
     EventSource source;
-    source.callback_ = std::make_unique<EventSource::Callback>(std::move(fire));
+    source.callback_ = std::make_unique<EventSource::Callback>(std::move(name), std::move(fire));
     sd_event_source* raw = nullptr;
     constexpr uint64_t kAccuracyUsec = 1;
     check(sd_event_add_time_relative(event_.get(), &raw, CLOCK_MONOTONIC, 0, kAccuracyUsec,
@@ -115,11 +124,16 @@ EventSource EventLoop::timer(std::function<void()> fire) {
 }
 
 int EventLoop::run() {
+    // A no-op unless systemd set WATCHDOG_USEC: then the loop pings it every half period, so a
+    // loop stuck in one callback gets the unit restarted.
+    check(sd_event_set_watchdog(event_.get(), 1), "enabling the systemd watchdog");
     const int rc = sd_event_loop(event_.get());
     check(rc, "running the event loop");
     return rc;
 }
 
-void EventLoop::exit(int code) { sd_event_exit(event_.get(), code); }
+void EventLoop::exit(int code) {
+    sd_event_exit(event_.get(), code);
+}
 
 } // namespace scx_gamer

@@ -56,7 +56,7 @@ bool write_all(int fd, std::string_view data) {
 
 struct StatsServer::Connection {
     UniqueFd fd;
-    std::string pending;  // bytes received after the last complete line
+    std::string pending;     // bytes received after the last complete line
     bool discarding = false; // inside an over-long line: drop until its newline
     EventSource source;
 };
@@ -78,11 +78,12 @@ StatsServer::StatsServer(EventLoop& loop, std::filesystem::path path,
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) < 0 ||
         ::listen(fd.get(), 16) < 0)
         throw Error("binding the stats socket " + path_.string() + ": " + std::strerror(errno));
-    struct stat st{};
+    struct stat st {};
     if (::stat(path_.c_str(), &st) == 0)
         socket_inode_ = st.st_ino;
     listen_fd_ = std::move(fd);
-    listening_ = loop_.watch_readable(listen_fd_.get(), [this] { accept_clients(); });
+    listening_ =
+        loop_.watch_readable("scx_stats listener", listen_fd_.get(), [this] { accept_clients(); });
 }
 
 StatsServer::~StatsServer() {
@@ -90,7 +91,7 @@ StatsServer::~StatsServer() {
     connections_.clear();
     closed_.clear();
     listen_fd_ = UniqueFd();
-    struct stat st{};
+    struct stat st {};
     if (::stat(path_.c_str(), &st) == 0 && st.st_ino == socket_inode_)
         ::unlink(path_.c_str());
 }
@@ -103,7 +104,8 @@ void StatsServer::accept_clients() {
             return; // EAGAIN: all accepted (or a transient error; the next event retries)
         auto connection = std::make_unique<Connection>();
         connection->fd = UniqueFd(fd);
-        connection->source = loop_.watch_readable(fd, [this, fd] { serve(fd); });
+        connection->source =
+            loop_.watch_readable("scx_stats client", fd, [this, fd] { serve(fd); });
         connections_[fd] = std::move(connection);
     }
 }
@@ -132,9 +134,8 @@ void StatsServer::serve(int fd) {
             }
             continue;
         }
-        replies += connection.discarding
-                       ? scx_stats_error(EINVAL, "request too long")
-                       : answer_scx_stats_request(connection.pending, stats_);
+        replies += connection.discarding ? scx_stats_error(EINVAL, "request too long")
+                                         : answer_scx_stats_request(connection.pending, stats_);
         replies += '\n';
         connection.pending.clear();
         connection.discarding = false;

@@ -104,7 +104,7 @@ TEST_F(ConfigWatchTest, SighupReachesTheLoopAsWell) {
     // as a handler that interrupts whatever runs.
     start({root_.path() / "absent.toml"});
     bool hangup = false;
-    EventSource sighup = loop_.on_signal(SIGHUP, [&] { hangup = true; });
+    EventSource sighup = loop_.on_signal("SIGHUP", SIGHUP, [&] { hangup = true; });
     std::raise(SIGHUP);
     EXPECT_TRUE(run_until(loop_, [&] { return hangup; }));
     EXPECT_EQ(reports_, 0);

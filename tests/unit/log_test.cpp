@@ -31,10 +31,21 @@ TEST_F(Log, PrefixesAreJournaldPriorities) {
     EXPECT_EQ(format_log_line(LogLevel::debug, "x"), "<7>x\n");
 }
 
-TEST_F(Log, EveryLineOfAMultiLineMessageKeepsItsPriority) {
-    EXPECT_EQ(format_log_line(LogLevel::err, "a\nb"), "<3>a\n<3>b\n");
+// A message is one journal record, whatever text it carries: a process named "x\n<3>forged" must
+// not start a record of its own (it would show as an error the daemon never logged).
+TEST_F(Log, AMessageIsOneRecordWhateverItHolds) {
+    EXPECT_EQ(format_log_line(LogLevel::err, "a\nb"), "<3>a\\nb\n");
+    EXPECT_EQ(format_log_line(LogLevel::info, "game x\n<3>forged"), "<6>game x\\n<3>forged\n");
     EXPECT_EQ(format_log_line(LogLevel::err, "a\n"), "<3>a\n");
     EXPECT_EQ(format_log_line(LogLevel::err, ""), "<3>\n");
+}
+
+TEST_F(Log, ControlCharactersAndNonUtf8BytesAreEscaped) {
+    EXPECT_EQ(format_log_line(LogLevel::info, "a\rb\x1b[31mc"), "<6>a\\x0db\\x1b[31mc\n");
+    EXPECT_EQ(format_log_line(LogLevel::info, "\xff\xfe.exe"), "<6>\\xff\\xfe.exe\n");
+    EXPECT_EQ(format_log_line(LogLevel::info, std::string("a\0b", 3)), "<6>a\\x00b\n");
+    // Valid UTF-8 and tabs are kept as they are.
+    EXPECT_EQ(format_log_line(LogLevel::info, "caf\xc3\xa9\tok"), "<6>caf\xc3\xa9\tok\n");
 }
 
 TEST_F(Log, StreamsAnyPrintableArguments) {

@@ -70,5 +70,34 @@ TEST(FindNonTextByte, FindsTheFirstByteThatIsNot) {
         EXPECT_EQ(find_non_text_byte(text), offset) << why;
 }
 
+TEST(ToValidUtf8, KeepsValidTextAndReplacesEachBadByte) {
+    EXPECT_EQ(to_valid_utf8("game.exe"), "game.exe");
+    EXPECT_EQ(to_valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
+    EXPECT_EQ(to_valid_utf8("\xff\xfe.exe"), "\xef\xbf\xbd\xef\xbf\xbd.exe");
+    // Overlong, surrogate, cut short, NUL: none may reach D-Bus.
+    EXPECT_EQ(to_valid_utf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(to_valid_utf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(to_valid_utf8("a\xe2\x82"), "a\xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(to_valid_utf8(std::string("a\0b", 3)), "a\xef\xbf\xbd"
+                                                     "b");
+    // Control characters are D-Bus-valid: they stay, and logs escape them.
+    EXPECT_EQ(to_valid_utf8("a\nb"), "a\nb");
+}
+
+TEST(ToValidUtf8, CutsOnACharacterBoundary) {
+    EXPECT_EQ(to_valid_utf8("abcdef", 4), "abcd");
+    EXPECT_EQ(to_valid_utf8("ab\xc3\xa9", 3), "ab");
+    EXPECT_EQ(to_valid_utf8("a\xff", 3), "a");
+    EXPECT_EQ(to_valid_utf8(std::string(100000, 'x'), 255).size(), 255U);
+}
+
+TEST(EscapeForLog, EscapesWhatCouldEndOrForgeARecord) {
+    EXPECT_EQ(escape_for_log("plain caf\xc3\xa9"), "plain caf\xc3\xa9");
+    EXPECT_EQ(escape_for_log("a\nb"), "a\\nb");
+    EXPECT_EQ(escape_for_log("\r\x7f\x1b"), "\\x0d\\x7f\\x1b");
+    EXPECT_EQ(escape_for_log("\xff"), "\\xff");
+    EXPECT_EQ(escape_for_log("tab\there"), "tab\there");
+}
+
 } // namespace
 } // namespace scx_gamer

@@ -1,0 +1,21 @@
+#include "core/guard.h"
+
+#include "core/log.h"
+
+#include <exception>
+
+namespace scx_gamer {
+
+bool run_guarded(std::string_view context, const std::function<void()>& fn) noexcept {
+    try {
+        fn();
+        return true;
+    } catch (const std::exception& e) {
+        log_err(context, " failed (carrying on): ", e.what());
+    } catch (...) {
+        log_err(context, " failed (carrying on): an unknown exception");
+    }
+    return false;
+}
+
+} // namespace scx_gamer
