@@ -1,16 +1,31 @@
 #include "game_registry.h"
 
+#include "core/guard.h"
+#include "core/text.h"
+
 #include <algorithm>
 
 namespace scx_gamer {
 
-bool GameRegistry::add(Game game) {
-    auto [it, inserted] = games_.emplace(game.pid, std::move(game));
-    if (!inserted)
-        return false;
+AddResult GameRegistry::add(Game game) {
+    if (games_.contains(game.pid))
+        return AddResult::already_a_game;
+    if (games_.size() >= limits_.total)
+        return AddResult::total_limit;
+    if (games_of(game.uid) >= limits_.per_user)
+        return AddResult::user_limit;
+    game.name = to_valid_utf8(game.name, kMaxGameNameBytes);
+    game.exe = to_valid_utf8(game.exe, kMaxGameExeBytes);
+    game.reason = to_valid_utf8(game.reason, kMaxGameReasonBytes);
+    const Game& added = games_.emplace(game.pid, std::move(game)).first->second;
     for (const auto& listener : added_listeners_)
-        listener(it->second);
-    return true;
+        run_guarded("reacting to game " + std::to_string(added.pid), [&] { listener(added); });
+    return AddResult::added;
+}
+
+std::size_t GameRegistry::games_of(std::optional<uid_t> uid) const {
+    return static_cast<std::size_t>(std::count_if(
+        games_.begin(), games_.end(), [&](const auto& entry) { return entry.second.uid == uid; }));
 }
 
 std::optional<Game> GameRegistry::remove(uint32_t pid) {
@@ -18,7 +33,8 @@ std::optional<Game> GameRegistry::remove(uint32_t pid) {
     if (node.empty())
         return std::nullopt;
     for (const auto& listener : removed_listeners_)
-        listener(node.mapped());
+        run_guarded("reacting to the end of game " + std::to_string(pid),
+                    [&] { listener(node.mapped()); });
     return std::move(node.mapped());
 }
 

@@ -63,6 +63,39 @@ RuleSet parse_rule_set(const TomlValue& section, std::string_view section_name) 
     return rules;
 }
 
+std::size_t limit(const TomlValue& value, std::string_view key, std::size_t max) {
+    if (!value.is_integer() || value.as_integer() < 1 ||
+        static_cast<std::uint64_t>(value.as_integer()) > max)
+        throw_at(value, std::string(key) + " must be an integer from 1 to " + std::to_string(max));
+    return static_cast<std::size_t>(value.as_integer());
+}
+
+DetectionPolicy parse_detection(const TomlValue& section) {
+    if (!section.is_table())
+        throw_at(section, "[detection] must be a table");
+    DetectionPolicy policy;
+    for (const auto& [key, value] : section.as_table()) {
+        if (key == "users") {
+            if (!value.is_string() ||
+                (value.as_string() != "active-session" && value.as_string() != "everyone"))
+                throw_at(value, "users must be \"active-session\" or \"everyone\"");
+            policy.everyone = value.as_string() == "everyone";
+        } else if (key == "allow_users") {
+            for (const auto& item : array_of(value, key))
+                policy.allow_users.push_back(non_empty_string(item, key));
+        } else if (key == "max_games_per_user") {
+            policy.limits.per_user = limit(value, key, kMaxTrackedGames);
+        } else if (key == "max_games") {
+            policy.limits.total = limit(value, key, kMaxTrackedGames);
+        } else {
+            throw_at(value, "unknown key " + quote_for_message(key) +
+                                " in [detection] (expected users, allow_users, "
+                                "max_games_per_user or max_games)");
+        }
+    }
+    return policy;
+}
+
 bool same_name(const std::string& rule, const std::string& name) {
     return to_lower_ascii(rule) == to_lower_ascii(name);
 }
@@ -90,8 +123,9 @@ std::optional<std::string> find_rule(const RuleSet& rules, const RuleSubject& su
 
 } // namespace
 
-GameRules::GameRules(RuleSet include, RuleSet exclude)
-    : include_(std::move(include)), exclude_(std::move(exclude)) {}
+GameRules::GameRules(RuleSet include, RuleSet exclude, DetectionPolicy detection)
+    : include_(std::move(include)), exclude_(std::move(exclude)), detection_(std::move(detection)) {
+}
 
 GameRules GameRules::parse(std::string_view toml_text, const std::string& source_name) {
     auto parsed = toml_text::parse(toml_text, source_name);
@@ -101,16 +135,19 @@ GameRules GameRules::parse(std::string_view toml_text, const std::string& source
     const TomlValue& root = parsed.unwrap();
     RuleSet include;
     RuleSet exclude;
+    DetectionPolicy detection;
     for (const auto& [key, value] : root.as_table()) {
         if (key == "include")
             include = parse_rule_set(value, key);
         else if (key == "exclude")
             exclude = parse_rule_set(value, key);
+        else if (key == "detection")
+            detection = parse_detection(value);
         else
             throw_at(value, "unknown key " + quote_for_message(key) +
-                                " (expected [include] or [exclude])");
+                                " (expected [include], [exclude] or [detection])");
     }
-    return GameRules(std::move(include), std::move(exclude));
+    return GameRules(std::move(include), std::move(exclude), std::move(detection));
 }
 
 GameRules GameRules::load(const std::filesystem::path& path) {

@@ -8,7 +8,15 @@
 //
 //   [exclude]                                    # same keys; exclude wins over include
 //   names = ["launcher.exe"]
+//
+//   [detection]                                  # who may be a game, and how many at once
+//   users = "active-session"                     # or "everyone"
+//   allow_users = ["steam-kiosk"]                # always eligible (names or uids)
+//   max_games_per_user = 16
+//   max_games = 64
 #pragma once
+
+#include "core/game_registry.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +30,16 @@ namespace scx_gamer {
 inline constexpr std::string_view kDefaultRulesPath = "/etc/scx_gamer/games.toml";
 // Larger files are rejected: the rules file is a short hand-written list.
 inline constexpr std::size_t kMaxRulesFileBytes = std::size_t{1024} * 1024;
+
+// Who is eligible for automatic detection (docs/security.md): root, and users with an active local
+// session unless `everyone`; users named in `allow_users` always. Plus the registry's limits.
+struct DetectionPolicy {
+    bool everyone = false;
+    std::vector<std::string> allow_users; // user names or numeric uids
+    GameLimits limits;
+
+    bool operator==(const DetectionPolicy&) const = default;
+};
 
 struct RuleSet {
     std::vector<std::string> names;
@@ -49,7 +67,7 @@ struct RuleMatch {
 class GameRules {
   public:
     GameRules() = default;
-    GameRules(RuleSet include, RuleSet exclude);
+    GameRules(RuleSet include, RuleSet exclude, DetectionPolicy detection = {});
 
     // Parses rules from TOML text; source_name is used in messages. Throws RulesError with
     // "source:line:col: reason" for a syntax error, an unknown key or a value of the wrong type.
@@ -63,12 +81,14 @@ class GameRules {
 
     const RuleSet& include() const { return include_; }
     const RuleSet& exclude() const { return exclude_; }
+    const DetectionPolicy& detection() const { return detection_; }
     bool empty() const { return include_.empty() && exclude_.empty(); }
     bool operator==(const GameRules&) const = default;
 
   private:
     RuleSet include_;
     RuleSet exclude_;
+    DetectionPolicy detection_;
 };
 
 } // namespace scx_gamer

@@ -104,45 +104,95 @@ std::optional<pid_t> LinuxProcReader::parent(pid_t pid) const {
     return parse_status_ppid(*status);
 }
 
-std::optional<pid_t> parse_status_ppid(std::string_view status) {
-    constexpr std::string_view kKey = "\nPPid:";
-    const auto key = status.find(kKey);
-    if (key == std::string_view::npos)
+std::optional<uid_t> LinuxProcReader::owner(pid_t pid) const {
+    if (pid <= 0)
         return std::nullopt;
-    std::string_view value = status.substr(key + kKey.size());
+    const auto status = read_file_prefix(file(pid, "status"), kMaxStatusBytes);
+    if (!status)
+        return std::nullopt;
+    return parse_status_uid(*status);
+}
+
+namespace {
+
+// The first number after "\nKEY:" in /proc/PID/status text, ended by a tab, a space or the line's
+// end; nullopt when the line is missing or the number malformed.
+template <typename Number>
+std::optional<Number> status_number(std::string_view status, std::string_view key) {
+    const auto at = status.find(key);
+    if (at == std::string_view::npos)
+        return std::nullopt;
+    std::string_view value = status.substr(at + key.size());
     value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
     // Digits only: from_chars would take "-0" as 0.
     if (value.empty() || value.front() < '0' || value.front() > '9')
         return std::nullopt;
-    pid_t ppid = 0;
-    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ppid);
-    if (error != std::errc{} || ppid < 0 || (end != value.data() + value.size() && *end != '\n'))
+    Number number = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+    const bool ended =
+        end == value.data() + value.size() || *end == '\n' || *end == '\t' || *end == ' ';
+    if (error != std::errc{} || number < 0 || !ended)
         return std::nullopt;
-    return ppid;
+    return number;
 }
 
-bool stat_says_exiting(std::string_view stat) {
-    // "PID (COMM) STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ...": COMM may hold spaces and
-    // parentheses, so the fields are counted from the last ')'.
-    constexpr unsigned kPfExiting = 0x4;
+} // namespace
+
+std::optional<pid_t> parse_status_ppid(std::string_view status) {
+    return status_number<pid_t>(status, "\nPPid:");
+}
+
+std::optional<uid_t> parse_status_uid(std::string_view status) {
+    return status_number<uid_t>(status, "\nUid:");
+}
+
+namespace {
+
+// The first `count` space-separated fields after the comm of /proc/PID/stat text (field 3, the
+// state, first); nullopt without the ')' that ends the comm. COMM may hold spaces and
+// parentheses, so the fields are counted from the last ')'.
+template <std::size_t count>
+std::optional<std::array<std::string_view, count>> stat_fields(std::string_view stat) {
     const auto paren = stat.rfind(')');
     if (paren == std::string_view::npos)
-        return true;
+        return std::nullopt;
     std::string_view rest = stat.substr(paren + 1);
-    std::array<std::string_view, 7> fields{}; // state .. flags
+    std::array<std::string_view, count> fields{};
     for (auto& field : fields) {
         rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
-        const auto end = std::min(rest.find(' '), rest.size());
+        const auto end = std::min(rest.find_first_of(" \n"), rest.size());
         field = rest.substr(0, end);
         rest.remove_prefix(end);
     }
-    const std::string_view state = fields[0], flags_text = fields[6];
-    unsigned flags = 0;
-    const auto [end, error] =
-        std::from_chars(flags_text.data(), flags_text.data() + flags_text.size(), flags);
-    if (state.size() != 1 || error != std::errc{} || end != flags_text.data() + flags_text.size())
+    return fields;
+}
+
+template <typename Number> std::optional<Number> whole_number(std::string_view text) {
+    Number number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+    return number;
+}
+
+} // namespace
+
+bool stat_says_exiting(std::string_view stat) {
+    // "PID (COMM) STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ..."
+    constexpr unsigned kPfExiting = 0x4;
+    const auto fields = stat_fields<7>(stat); // state .. flags
+    if (!fields)
         return true;
-    return state == "Z" || state == "X" || state == "x" || (flags & kPfExiting) != 0;
+    const std::string_view state = (*fields)[0];
+    const auto flags = whole_number<unsigned>((*fields)[6]);
+    if (state.size() != 1 || !flags)
+        return true;
+    return state == "Z" || state == "X" || state == "x" || (*flags & kPfExiting) != 0;
+}
+
+std::optional<std::uint64_t> stat_thread_count(std::string_view stat) {
+    const auto fields = stat_fields<18>(stat); // state (3) .. num_threads (20)
+    return fields ? whole_number<std::uint64_t>((*fields)[17]) : std::nullopt;
 }
 
 std::vector<std::string> split_nul_separated(const std::string& content, bool truncated) {

@@ -37,6 +37,8 @@ class ProcReader {
     virtual std::optional<std::vector<std::string>> environment(pid_t pid) const = 0;
     // PPid from /proc/PID/status.
     virtual std::optional<pid_t> parent(pid_t pid) const = 0;
+    // The real uid from /proc/PID/status (who started it: what game eligibility is about).
+    virtual std::optional<uid_t> owner(pid_t pid) const = 0;
 };
 
 // ProcReader over a real /proc (or a copy of its layout at proc_root, for tests).
@@ -49,6 +51,7 @@ class LinuxProcReader final : public ProcReader {
     std::optional<std::vector<std::string>> cmdline(pid_t pid) const override;
     std::optional<std::vector<std::string>> environment(pid_t pid) const override;
     std::optional<pid_t> parent(pid_t pid) const override;
+    std::optional<uid_t> owner(pid_t pid) const override;
 
   private:
     std::filesystem::path file(pid_t pid, const char* name) const;
@@ -92,11 +95,16 @@ std::vector<std::string> split_nul_separated(const std::string& content, bool tr
 
 // The PPid of /proc/PID/status text; nullopt if the line is missing or its value malformed.
 std::optional<pid_t> parse_status_ppid(std::string_view status);
+// The real uid (first number of the Uid: line) of /proc/PID/status text; nullopt if malformed.
+std::optional<uid_t> parse_status_uid(std::string_view status);
 
 // Whether /proc/PID/stat text describes a process that is exiting or has exited: a zombie or
 // dead state (Z, X, x), or PF_EXITING in its flags. Such a process may already be past the point
 // where the kernel reports its exit. Malformed text counts as exiting (nothing to watch).
 bool stat_says_exiting(std::string_view stat);
+
+// The number of threads (field 20) of /proc/PID/stat text; nullopt if malformed.
+std::optional<std::uint64_t> stat_thread_count(std::string_view stat);
 
 // The Steam app id in an environment, per ProcessInfo::steam_app_id.
 std::optional<std::uint64_t>

@@ -14,6 +14,8 @@ sdbus::Error to_dbus_error(const std::exception_ptr& error) {
         return sdbus::Error(sdbus::Error::Name{kErrorUnknownProfile}, e.what());
     } catch (const UnknownLearnedProfile& e) {
         return sdbus::Error(sdbus::Error::Name{kErrorUnknownLearnedProfile}, e.what());
+    } catch (const GameLimitReached& e) {
+        return sdbus::Error(sdbus::Error::Name{kErrorLimitsExceeded}, e.what());
     } catch (const FlagError& e) {
         return sdbus::Error(sdbus::Error::Name{kErrorInvalidFlags}, e.what());
     } catch (const sdbus::Error& e) {

@@ -2,9 +2,11 @@
 
 #include "bus_client_watch.h"
 #include "bus_loss.h"
+#include "core/flags.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "dbus_errors.h"
+#include "ml/game_key.h"
 #include "names.h"
 #include "polkit_authority.h"
 
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -24,6 +27,30 @@ using GameRecord = sdbus::Struct<uint32_t, std::string, std::string, std::string
 // Properties that can change; Version is constant.
 constexpr std::array<std::string_view, 4> kChangingProperties{"Profile", "Flags", "SchedulerState",
                                                               "DetectionMethod"};
+
+// What a caller may send to a privileged method, checked before polkit is asked: a call that
+// would fail anyway prompts nobody for a password, and no caller parks large arguments in
+// checks that wait for polkit (or for a password nobody types).
+constexpr std::size_t kMaxFlagArgs = 64;
+constexpr std::size_t kMaxFlagArgBytes = 1024;
+constexpr std::size_t kMaxPendingPerCaller = 4;
+constexpr std::size_t kMaxPendingTotal = 64;
+
+[[noreturn]] void invalid_args(const std::string& why) {
+    throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorInvalidArgs}, why);
+}
+
+// ApplyFlags' arguments: bounded, and flags the daemon would accept (FlagError otherwise).
+void check_flag_args(const std::vector<std::string>& flags) {
+    if (flags.size() > kMaxFlagArgs)
+        invalid_args(std::to_string(flags.size()) + " arguments (at most " +
+                     std::to_string(kMaxFlagArgs) + ")");
+    for (const auto& flag : flags)
+        if (flag.size() > kMaxFlagArgBytes)
+            invalid_args("an argument of " + std::to_string(flag.size()) + " bytes (at most " +
+                         std::to_string(kMaxFlagArgBytes) + ")");
+    parse_flags(flags);
+}
 
 std::string mode_name(ChangeMode mode) {
     return mode == ChangeMode::Reattach ? "reattach" : "live";
@@ -186,6 +213,13 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
     }
 
     void RegisterGame(sdbus::Result<>&& result, uint32_t pid) override {
+        if (!checked(result, [&] {
+                std::error_code ec;
+                if (pid == 0 || !std::filesystem::exists("/proc/" + std::to_string(pid), ec))
+                    throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorFailed},
+                                       "no process with pid " + std::to_string(pid));
+            }))
+            return;
         authorize_then(std::move(result), dbus_names::kActionRegisterGame,
                        {{"pid", std::to_string(pid)}},
                        [this, pid](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
@@ -229,6 +263,11 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
     }
 
     void DeleteLearnedProfile(sdbus::Result<>&& result, std::string key) override {
+        if (!checked(result, [&] {
+                if (!ml::is_valid_key(key))
+                    throw UnknownLearnedProfile("no learned profile " + quote_for_message(key));
+            }))
+            return;
         authorize_then(std::move(result), dbus_names::kActionDeleteLearnedProfile, {{"key", key}},
                        [this, key](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
                            controller_.delete_learned_profile(key);
@@ -255,6 +294,11 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
     // Saving edits /etc: with persist, the persist action stands in for the method's own.
     void set_profile(sdbus::Result<std::string>&& result, const std::string& name,
                      const CallOptions& options) {
+        if (!checked(result, [&] {
+                if (!controller_.profiles().contains(name))
+                    throw UnknownProfile("unknown profile " + quote_for_message(name));
+            }))
+            return;
         std::map<std::string, std::string> details{{"profile", name}};
         if (options.persist)
             details.emplace(dbus_names::kOptionPersist, "true");
@@ -273,6 +317,8 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
 
     void apply_flags(sdbus::Result<std::string>&& result, const std::vector<std::string>& flags,
                      const CallOptions& options) {
+        if (!checked(result, [&] { check_flag_args(flags); }))
+            return;
         std::string joined;
         for (const auto& flag : flags)
             joined += (joined.empty() ? "" : " ") + flag;
@@ -316,6 +362,18 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
         }
     }
 
+    // Runs the checks of a call's arguments; false once the caller got the error they raised.
+    template <typename... Outputs, typename Checks>
+    static bool checked(sdbus::Result<Outputs...>& result, Checks checks) {
+        try {
+            checks();
+            return true;
+        } catch (...) {
+            result.returnError(to_dbus_error(std::current_exception()));
+            return false;
+        }
+    }
+
     // Runs `action` once polkit allows the caller `action_id`, else replies with the refusal.
     // Must be called from the method handler: the caller is read from the message in progress.
     template <typename... Outputs, typename Action>
@@ -328,11 +386,25 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
             result.returnError(to_dbus_error({AuthorizationVerdict::Denied, e.getMessage()}));
             return;
         }
+        std::size_t& callers_pending = pending_[caller.bus_name];
+        if (callers_pending >= kMaxPendingPerCaller || pending_total_ >= kMaxPendingTotal) {
+            if (callers_pending == 0)
+                pending_.erase(caller.bus_name);
+            log_notice("D-Bus: refused ", action_id, " to ", describe(caller),
+                       ": too many calls waiting for polkit");
+            result.returnError(sdbus::Error(
+                sdbus::Error::Name{dbus_names::kErrorLimitsExceeded},
+                "too many calls waiting for authorization; try again once they are answered"));
+            return;
+        }
+        ++callers_pending;
+        ++pending_total_;
         // sdbus::Result is move-only; the polkit callback must be copyable.
         auto reply = std::make_shared<sdbus::Result<Outputs...>>(std::move(result));
         std::string action_name{action_id};
         polkit_.check(caller, action_name, details,
-                      [reply, caller, action_name, action](const AuthorizationResult& auth) {
+                      [this, reply, caller, action_name, action](const AuthorizationResult& auth) {
+                          answered(caller.bus_name);
                           if (auth.verdict != AuthorizationVerdict::Allowed) {
                               log_notice("D-Bus: refused ", action_name, " to ", describe(caller),
                                          ": ", auth.detail);
@@ -347,6 +419,13 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
                       });
     }
 
+    // A check of `bus_name`'s came back from polkit.
+    void answered(const std::string& bus_name) {
+        --pending_total_;
+        if (auto it = pending_.find(bus_name); it != pending_.end() && --it->second == 0)
+            pending_.erase(it);
+    }
+
     void client_left(const std::string& owner) {
         log_debug("D-Bus: client ", owner, " left; dropping its registrations");
         try {
@@ -358,7 +437,10 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
 
     Controller& controller_;
     const std::string version_;
-    PolkitAuthority polkit_;
+    // Checks waiting for polkit, per caller (unique bus name) and in all.
+    std::map<std::string, std::size_t> pending_;
+    std::size_t pending_total_ = 0;
+    PolkitAuthority polkit_; // after pending_: its callbacks, cancelled with it, touch pending_
     BusClientWatch clients_;
 };
 

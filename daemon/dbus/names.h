@@ -33,6 +33,7 @@ inline constexpr const char* kErrorAccessDenied = "org.freedesktop.DBus.Error.Ac
 inline constexpr const char* kErrorInteractiveAuthorizationRequired =
     "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired";
 inline constexpr const char* kErrorInvalidArgs = "org.freedesktop.DBus.Error.InvalidArgs";
+inline constexpr const char* kErrorLimitsExceeded = "org.freedesktop.DBus.Error.LimitsExceeded";
 
 // Keys of the a{sv} options of the *WithOptions methods.
 inline constexpr const char* kOptionPersist = "persist";

@@ -38,6 +38,12 @@ struct UnknownLearnedProfile : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Raised when a registration would take a user, or everyone, over the game limits of the rules
+// file's [detection] section (D-Bus: org.freedesktop.DBus.Error.LimitsExceeded).
+struct GameLimitReached : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // Observers of the daemon's state; the D-Bus object turns these into signals.
 struct ControllerEvents {
     std::function<void(const Game&)> game_detected;
@@ -75,7 +81,7 @@ class Controller {
     virtual void persist() = 0;
 
     // Explicit registration; `owner` is the caller's unique bus name. Throws Error when pid does
-    // not exist.
+    // not exist, GameLimitReached when its user or everyone has the most games allowed.
     virtual void register_game(uint32_t pid, const std::string& owner) = 0;
     // Returns false when pid was not registered.
     virtual bool unregister_game(uint32_t pid) = 0;

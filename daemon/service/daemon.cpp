@@ -4,10 +4,12 @@
 #include "core/cpu_list.h"
 #include "core/error.h"
 #include "core/file_read.h"
+#include "core/guard.h"
 #include "core/latency.h"
 #include "core/log.h"
 #include "core/proc_reader.h"
 #include "core/text.h"
+#include "login_sessions.h"
 #include "ml/game_key.h"
 
 #include <cerrno>
@@ -51,6 +53,13 @@ std::string format_ms(uint64_t ns) {
     return text;
 }
 
+std::string limit_reason(AddResult result, const GameLimits& limits) {
+    if (result == AddResult::user_limit)
+        return "its user has " + std::to_string(limits.per_user) +
+               " games already ([detection] max_games_per_user)";
+    return std::to_string(limits.total) + " games are tracked already ([detection] max_games)";
+}
+
 const char* hook_name(DetectorHook hook) {
     return hook == DetectorHook::Lsm ? "bpf-lsm" : "tracepoint";
 }
@@ -60,8 +69,9 @@ const char* hook_name(DetectorHook hook) {
 Daemon::Daemon(DaemonSettings settings)
     : settings_(std::move(settings)), profile_(settings_.profile),
       custom_flags_(settings_.custom_flags), proc_(std::make_unique<LinuxProcReader>()),
-      started_(std::chrono::steady_clock::now()) {
+      sessions_(std::make_unique<LoginSessions>()), started_(std::chrono::steady_clock::now()) {
     classifier_.reload_rules(settings_.rules_path); // logs and keeps no rules when invalid
+    apply_detection_policy();
     ProfileLoad loaded = load_profiles("/");
     for (const std::string& warning : loaded.warnings)
         log_warning(warning);
@@ -74,33 +84,49 @@ Daemon::Daemon(DaemonSettings settings)
     options_ = profile_set_.resolve(*chosen, custom_flags_);
     set_log_verbose(options_.verbose);
 
-    // What must happen when a game appears or leaves, in one place.
+    // What must happen when a game appears or leaves, in one place. Each listener runs behind
+    // the registry's barrier, so a failure in one (a BPF map error) does not skip the others:
+    // the kernel's maps first, then scx_loader, then the log and the bus.
     games_.on_added([this](const Game& game) {
         if (scheduler_)
             scheduler_->add_game(game.pid);
+    });
+    games_.on_added([this](const Game& game) {
         if (detector_)
             detector_->watch(game.pid);
         watch_exit(game.pid);
+    });
+    games_.on_added([this](const Game& game) {
         if (loader_)
             loader_->game_started(game);
+    });
+    games_.on_added([this](const Game& game) {
         log_notice("game detected: ", game.name, " (pid ", game.pid, ", ", game.reason, ")");
-        for (const auto& subscriber : subscribers_)
+        notify_subscribers("GameDetected", [&](const ControllerEvents& subscriber) {
             if (subscriber.game_detected)
                 subscriber.game_detected(game);
+        });
         follow_current_game(); // after GameDetected: its learned profile shows as Profile next
     });
     games_.on_removed([this](const Game& game) {
         if (scheduler_)
             scheduler_->remove_game(game.pid);
+    });
+    games_.on_removed([this](const Game& game) {
         if (detector_)
             detector_->unwatch(game.pid);
         exit_watches_.erase(game.pid);
+    });
+    games_.on_removed([this](const Game& game) {
         if (loader_)
             loader_->game_exited(game);
+    });
+    games_.on_removed([this](const Game& game) {
         log_notice("game exited: ", game.name, " (pid ", game.pid, ")");
-        for (const auto& subscriber : subscribers_)
+        notify_subscribers("GameExited", [&](const ControllerEvents& subscriber) {
             if (subscriber.game_exited)
                 subscriber.game_exited(game);
+        });
         follow_current_game();
     });
 }
@@ -125,7 +151,7 @@ int Daemon::run() {
     start_learner(); // before the scan: a game found running is followed at once
 
     if (!settings_.loader_companion)
-        attach_scheduler();
+        attach_scheduler(scheduler_config(options_));
     start_detector();
     scan_running_processes();
     // The stock scheduler serves the scx_stats socket itself; ours would take its path over.
@@ -134,9 +160,15 @@ int Daemon::run() {
     start_dbus();
     if (settings_.loader_companion)
         start_companion();
+    rescan_timer_ = loop_.timer("rescan after detector drops", [this] {
+        last_rescan_ = std::chrono::steady_clock::now();
+        log_info("the detector dropped exec records (", detector_drops_seen_,
+                 " so far): scanning running processes for games it missed");
+        scan_running_processes();
+    });
     if (options_.stats_secs > 0)
-        stats_timer_ =
-            loop_.every("stats", std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
+        stats_timer_ = loop_.every("stats", std::chrono::seconds(options_.stats_secs),
+                                   [this] { print_stats(); });
 
     if (settings_.loader_companion)
         log_info("ready: companion of scx_loader (scheduler ", GAMER_OPS_NAME,
@@ -161,18 +193,25 @@ int Daemon::run() {
     return exit_code_;
 }
 
-void Daemon::attach_scheduler() {
+// Everything about a scheduler that can be wrong (CPUs that do not exist...) fails here, before a
+// running scheduler is touched.
+SchedulerConfig Daemon::scheduler_config(const Options& options) const {
     SchedulerConfig config;
-    config.tunables = to_tunables(options_);
-    config.primary_cpus = resolve_primary_domain(options_.primary_domain);
+    config.tunables = to_tunables(options);
+    config.primary_cpus = resolve_primary_domain(options.primary_domain);
     config.daemon_tgid = static_cast<uint32_t>(getpid());
-    config.exit_dump_len = options_.exit_dump_len;
-    config.verbose = options_.verbose;
+    config.exit_dump_len = options.exit_dump_len;
+    config.verbose = options.verbose;
+    return config;
+}
+
+void Daemon::attach_scheduler(const SchedulerConfig& config) {
     scheduler_.emplace(SchedulerBpf::open_and_load(config));
     scheduler_->attach();
     for (const Game& game : games_.games())
         scheduler_->add_game(game.pid);
-    scheduler_exit_ = loop_.watch_readable("scheduler exit", scheduler_->exit_fd(), [this] { on_scheduler_exit(); });
+    scheduler_exit_ = loop_.watch_readable("scheduler exit", scheduler_->exit_fd(),
+                                           [this] { on_scheduler_exit(); });
 }
 
 void Daemon::start_detector() {
@@ -184,8 +223,8 @@ void Daemon::start_detector() {
     }
     detector_.emplace(DetectorBpf::open_and_load(hook, static_cast<uint32_t>(getpid())));
     detector_->attach();
-    detector_events_ =
-        loop_.watch_readable("detector events", detector_->event_fd(), [this] { on_detector_events(); });
+    detector_events_ = loop_.watch_readable("detector events", detector_->event_fd(),
+                                            [this] { on_detector_events(); });
 }
 
 void Daemon::start_stats_server() {
@@ -278,8 +317,11 @@ void Daemon::connect_loader(bool first_attempt) {
 void Daemon::reload_config(const char* why) {
     log_info("reloading game rules and profiles (", why, ")");
     const GameRules previous_rules = classifier_.rules();
-    if (classifier_.reload_rules(settings_.rules_path) && !(classifier_.rules() == previous_rules))
+    if (classifier_.reload_rules(settings_.rules_path) &&
+        !(classifier_.rules() == previous_rules)) {
+        apply_detection_policy();
         scan_running_processes(); // a new rule may make a running process a game, or not one
+    }
     ProfileReload reload = reload_profiles(profile_set_, profile_);
     for (const std::string& warning : reload.warnings)
         log_warning(warning);
@@ -325,7 +367,7 @@ void Daemon::restart_scheduler() {
     scheduler_exit_ = {};
     scheduler_.reset();
     try {
-        attach_scheduler();
+        attach_scheduler(scheduler_config(options_));
     } catch (const std::exception& e) {
         log_err("re-attaching the scheduler failed: ", e.what());
         exit_code_ = kExitFailure;
@@ -334,7 +376,52 @@ void Daemon::restart_scheduler() {
 }
 
 void Daemon::on_detector_events() {
-    detector_->consume([this](const DetectorRecord& record) { handle_record(record); });
+    // One bad record must not keep the others of this batch from being handled.
+    detector_->consume([this](const DetectorRecord& record) {
+        run_guarded("handling a detector record of pid " + std::to_string(record.event.tgid),
+                    [&] { handle_record(record); });
+    });
+    if (const uint64_t drops = detector_->dropped(); drops != detector_drops_seen_) {
+        detector_drops_seen_ = drops;
+        rescan_after_drops();
+    }
+}
+
+void Daemon::rescan_after_drops() {
+    const auto since = std::chrono::steady_clock::now() - last_rescan_;
+    const auto wait = since >= kRescanInterval ? std::chrono::steady_clock::duration::zero()
+                                               : kRescanInterval - since;
+    rescan_timer_.arm(std::chrono::duration_cast<std::chrono::microseconds>(wait));
+}
+
+void Daemon::apply_detection_policy() {
+    const DetectionPolicy& policy = classifier_.rules().detection();
+    std::vector<std::string> unknown;
+    eligibility_ = EligibilityPolicy::resolve(policy, &unknown);
+    for (const std::string& user : unknown)
+        log_warning(settings_.rules_path.string(), ": [detection] allow_users names ",
+                    quote_for_message(user), ", which is no user here; ignored");
+    games_.set_limits(policy.limits);
+}
+
+void Daemon::note_refusal(std::optional<uid_t> uid, uint32_t pid, const std::string& name,
+                          const std::string& why) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto [last, first] = refusals_logged_.try_emplace(uid, now);
+    const std::string who = uid ? "uid " + std::to_string(*uid) : std::string("unknown user");
+    if (!first && now - last->second < kRefusalLogInterval) {
+        log_debug("not treating pid ", pid, " (", name, ", ", who, ") as a game: ", why);
+        return;
+    }
+    last->second = now;
+    log_notice("not treating pid ", pid, " (", name, ", ", who, ") as a game: ", why,
+               " (said once a minute per user)");
+}
+
+void Daemon::notify_subscribers(const char* what,
+                                const std::function<void(const ControllerEvents&)>& call) const {
+    for (const auto& subscriber : subscribers_)
+        run_guarded(std::string("sending ") + what, [&] { call(subscriber); });
 }
 
 void Daemon::handle_record(const DetectorRecord& record) {
@@ -425,11 +512,25 @@ void Daemon::register_if_game(uint32_t tgid, const std::optional<ProcessInfo>& i
     }
     if (!verdict.is_game)
         return;
+    const std::optional<uid_t> uid = proc_->owner(static_cast<pid_t>(tgid));
+    if (const Eligibility eligibility = game_eligibility(uid, eligibility_, *sessions_);
+        !eligibility.eligible) {
+        note_refusal(uid, tgid, verdict.name,
+                     std::string("its user is not eligible (") + eligibility.why +
+                         "; [detection] in " + settings_.rules_path.string() + ")");
+        return;
+    }
+    const AddResult added = games_.add(Game{tgid, verdict.name, info->exe, verdict.reason,
+                                            realtime_us(), std::nullopt, info->steam_app_id, uid});
+    if (added == AddResult::user_limit || added == AddResult::total_limit) {
+        note_refusal(uid, tgid, verdict.name, limit_reason(added, games_.limits()));
+        return;
+    }
+    if (added != AddResult::added)
+        return;
     if (exec_ns)
         log_info("detected pid ", tgid, " ", format_ms(monotonic_ns() - exec_ns),
                  " ms after its exec");
-    games_.add(Game{tgid, verdict.name, info->exe, verdict.reason, realtime_us(), std::nullopt,
-                    info->steam_app_id});
     // The exit watch was set after the process may already have begun to exit (its exit then
     // went unreported): check once. A zombie still has a /proc entry, so existence is not enough.
     if (!process_alive(tgid))
@@ -476,15 +577,12 @@ void Daemon::scan_running_processes() {
     }
 }
 
+// One read of /proc/PID/stat per game (GameLimits bound how many), not a walk of its tasks.
 uint64_t Daemon::game_threads() const {
     uint64_t threads = 0;
-    for (const Game& game : games_.games()) {
-        std::error_code ec;
-        for (auto it = std::filesystem::directory_iterator(
-                 "/proc/" + std::to_string(game.pid) + "/task", ec);
-             !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-            threads++;
-    }
+    for (const Game& game : games_.games())
+        if (const auto stat = read_file_prefix("/proc/" + std::to_string(game.pid) + "/stat", 4096))
+            threads += stat_thread_count(*stat).value_or(0);
     return threads;
 }
 
@@ -530,9 +628,14 @@ StatsMap Daemon::stats() const {
     return out;
 }
 
+// Keys that stats() leaves out (no scheduler attached: companion mode) print as "-".
 void Daemon::print_stats() const {
     const StatsMap s = stats();
-    auto u = [&](const char* key) { return std::get<uint64_t>(s.at(key)); };
+    auto u = [&](const char* key) {
+        const auto it = s.find(key);
+        const auto* value = it == s.end() ? nullptr : std::get_if<uint64_t>(&it->second);
+        return value ? std::to_string(*value) : std::string("-");
+    };
     log_info("stats: games=", u("nr_games"), " game_threads=", u("nr_game_threads"),
              " dispatched=", u("nr_dispatched"), " direct=", u("nr_direct_dispatched"),
              " kicks=", u("nr_kicks"), " game_wakeup_p99=", u("game_wakeup_p99_us"), "us");
@@ -567,20 +670,30 @@ ApplyOutcome Daemon::set_profile(const std::string& name) {
     const Profile* next = profile_set_.find(name);
     if (!next) // any string a client sent: quoted, so the error stays one short line
         throw UnknownProfile("unknown profile " + quote_for_message(name));
-    // The user's choice replaces whatever the learner applied until the game starts again.
+    // The user's choice replaces whatever the learner applied until the game starts again; if
+    // it cannot be applied, the overlay stays as it was.
+    std::optional<Overlay> previous_overlay = std::exchange(overlay_, std::nullopt);
+    ApplyOutcome outcome;
+    try {
+        outcome = change_options(resolve_options(name, custom_flags_), name, custom_flags_);
+    } catch (...) {
+        overlay_ = std::move(previous_overlay);
+        throw;
+    }
     if (learner_)
         learner_->user_took_over(true);
-    overlay_.reset();
-    return change_options(resolve_options(name, custom_flags_), name, custom_flags_);
+    return outcome;
 }
 
 ApplyOutcome Daemon::apply_flags(const std::vector<std::string>& args) {
     const FlagValues given = parse_flags(args); // throws FlagError before anything changes
     FlagValues next_custom = custom_flags_;
     next_custom.merge(given);
+    ApplyOutcome outcome =
+        change_options(resolve_options(profile_, next_custom), profile_, next_custom);
     if (learner_) // the user's flags win over a learned profile, and must not be searched
         learner_->user_took_over(false);
-    return change_options(resolve_options(profile_, next_custom), profile_, next_custom);
+    return outcome;
 }
 
 // The state is profile_ and custom_flags_ (plus the run options main took), exactly what main
@@ -601,45 +714,62 @@ void Daemon::persist() {
                saved.backup ? " (previous content: " + saved.backup->string() + ")" : "");
 }
 
+// Transactional: either every part of the change is in force (the scheduler's tunables or a new
+// scheduler, the Profile and Flags properties, what persist() would save) or none is, and the
+// caller gets the exception. A failed re-attach brings the previous scheduler back; if even that
+// fails the daemon exits (systemd restarts it) rather than run on without a scheduler.
 ApplyOutcome Daemon::change_options(const Options& next, const std::string& next_profile,
                                     const FlagValues& next_custom) {
     const FlagValues changes = diff(options_, next);
     const ApplyMode mode = required_apply_mode(changes);
-    const Options previous = options_;
-    options_ = next;
-    profile_ = next_profile;
-    custom_flags_ = next_custom;
-    set_log_verbose(options_.verbose);
 
     ApplyOutcome outcome;
     if (mode == ApplyMode::Reload && scheduler_) {
+        const SchedulerConfig config = scheduler_config(next); // throws before anything changes
         log_notice("re-attaching the scheduler for: ", to_command_line(changes));
-        scheduler_exit_ = {};
-        scheduler_.reset();
-        try {
-            attach_scheduler();
-        } catch (const std::exception& e) {
-            // Keep scheduling with what worked before rather than leave the machine on EEVDF.
-            log_err("re-attaching with the new flags failed (", e.what(), "); restoring");
-            options_ = previous;
-            attach_scheduler();
-            throw;
-        }
+        reattach_scheduler(config);
         outcome.mode = ChangeMode::Reattach;
     } else if (scheduler_) {
-        scheduler_->set_tunables(to_tunables(options_));
-        if (!changes.empty())
-            log_info("applied live: ", to_command_line(changes));
+        scheduler_->set_tunables(to_tunables(next));
     }
+
+    const Options previous = std::exchange(options_, next);
+    profile_ = next_profile;
+    custom_flags_ = next_custom;
+    set_log_verbose(options_.verbose);
+    if (outcome.mode == ChangeMode::Live && scheduler_ && !changes.empty())
+        log_info("applied live: ", to_command_line(changes));
     if (previous.stats_secs != options_.stats_secs) {
         stats_timer_ = {};
         if (options_.stats_secs > 0)
-            stats_timer_ =
-                loop_.every("stats", std::chrono::seconds(options_.stats_secs), [this] { print_stats(); });
+            stats_timer_ = loop_.every("stats", std::chrono::seconds(options_.stats_secs),
+                                       [this] { print_stats(); });
     }
     outcome.flags = flags();
     notify_properties({"Profile", "Flags"});
     return outcome;
+}
+
+void Daemon::reattach_scheduler(const SchedulerConfig& config) {
+    scheduler_exit_ = {};
+    scheduler_.reset();
+    try {
+        attach_scheduler(config);
+        return;
+    } catch (const std::exception& e) {
+        log_err("re-attaching with the new flags failed (", e.what(), "); restoring the previous");
+        scheduler_exit_ = {};
+        scheduler_.reset();
+        try {
+            attach_scheduler(scheduler_config(options_));
+        } catch (const std::exception& again) {
+            log_err("restoring the previous scheduler failed too (", again.what(),
+                    "); exiting so that the service manager starts scx_gamer again");
+            exit_code_ = kExitFailure;
+            loop_.exit(kExitFailure);
+        }
+        throw;
+    }
 }
 
 void Daemon::register_game(uint32_t pid, const std::string& owner) {
@@ -649,8 +779,12 @@ void Daemon::register_game(uint32_t pid, const std::string& owner) {
     if (games_.find(pid))
         return;
     const Verdict verdict = classifier_.classify(*info);
-    games_.add(Game{pid, verdict.name, info->exe, std::string(kRegisteredReason), realtime_us(),
-                    owner, info->steam_app_id});
+    const AddResult added =
+        games_.add(Game{pid, verdict.name, info->exe, std::string(kRegisteredReason), realtime_us(),
+                        owner, info->steam_app_id, proc_->owner(static_cast<pid_t>(pid))});
+    if (added == AddResult::user_limit || added == AddResult::total_limit)
+        throw GameLimitReached("pid " + std::to_string(pid) +
+                               " is not registered: " + limit_reason(added, games_.limits()));
 }
 
 bool Daemon::unregister_game(uint32_t pid) {
@@ -677,13 +811,18 @@ Options Daemon::resolve_options(const std::string& profile, const FlagValues& cu
 }
 
 void Daemon::set_overlay(std::optional<std::pair<std::string, FlagValues>> overlay) {
-    if (overlay)
-        overlay_ = Overlay{std::move(overlay->first), std::move(overlay->second)};
-    else if (!overlay_)
+    if (!overlay && !overlay_)
         return;
-    else
-        overlay_.reset();
-    change_options(resolve_options(profile_, custom_flags_), profile_, custom_flags_);
+    std::optional<Overlay> previous = std::exchange(
+        overlay_, overlay ? std::optional<Overlay>(
+                                Overlay{std::move(overlay->first), std::move(overlay->second)})
+                          : std::nullopt);
+    try {
+        change_options(resolve_options(profile_, custom_flags_), profile_, custom_flags_);
+    } catch (...) {
+        overlay_ = std::move(previous);
+        throw;
+    }
 }
 
 void Daemon::start_learner() {

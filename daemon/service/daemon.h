@@ -5,6 +5,7 @@
 #include "bpf/detector_bpf.h"
 #include "bpf/scheduler_bpf.h"
 #include "core/classifier.h"
+#include "core/eligibility.h"
 #include "core/flags.h"
 #include "core/game_registry.h"
 #include "core/persist.h"
@@ -79,7 +80,8 @@ class Daemon final : public Controller {
     void delete_learned_profile(const std::string& key) override;
 
   private:
-    void attach_scheduler();
+    void attach_scheduler(const SchedulerConfig& config);
+    void reattach_scheduler(const SchedulerConfig& config); // restores the previous on failure
     void start_detector();
     void start_stats_server();
     void start_dbus();
@@ -104,7 +106,16 @@ class Daemon final : public Controller {
     void watch_exit(uint32_t pid);
     void remove_exited_games();
     void scan_running_processes();
+    void rescan_after_drops();
+    void apply_detection_policy();
+    // Logs why pid is not treated as a game, at most once a minute per user: one user's exec
+    // flood must not become a journal flood.
+    void note_refusal(std::optional<uid_t> uid, uint32_t pid, const std::string& name,
+                      const std::string& why);
+    void notify_subscribers(const char* what,
+                            const std::function<void(const ControllerEvents&)>& call) const;
     void print_stats() const;
+    SchedulerConfig scheduler_config(const Options& options) const;
     ApplyOutcome change_options(const Options& next, const std::string& next_profile,
                                 const FlagValues& next_custom);
     void notify_properties(const std::vector<std::string>& names) const;
@@ -125,6 +136,11 @@ class Daemon final : public Controller {
     FlagValues custom_flags_;
     Options options_;
     std::unique_ptr<ProcReader> proc_;
+    std::unique_ptr<SessionOracle> sessions_;
+    EligibilityPolicy eligibility_;
+    std::map<std::optional<uid_t>, std::chrono::steady_clock::time_point> refusals_logged_;
+    uint64_t detector_drops_seen_ = 0;
+    std::chrono::steady_clock::time_point last_rescan_;
     Classifier classifier_;
     GameRegistry games_;
     std::optional<SchedulerBpf> scheduler_;
@@ -160,6 +176,10 @@ class Daemon final : public Controller {
     std::vector<uint32_t> exited_games_;         // pidfds that fired, for remove_exited_games()
     static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
     static constexpr unsigned kExecRetries = 50;
+    static constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
+    // After the ring buffer dropped records (a flood of execs), /proc is scanned again so that a
+    // game whose exec record was lost is found; at most this often, as a scan reads every process.
+    static constexpr auto kRescanInterval = std::chrono::seconds(2);
     // How often to try the system bus again after losing it (ours and the companion's link): a
     // restarted dbus-daemon is back within a second or two, and a connect attempt costs next to
     // nothing.
@@ -168,7 +188,7 @@ class Daemon final : public Controller {
     // Event sources last: they are dropped first, before what their callbacks use.
     EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
         exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_,
-        exit_timer_;
+        exit_timer_, rescan_timer_;
 };
 
 } // namespace scx_gamer

@@ -105,6 +105,7 @@ class InputProcReader final : public ProcReader {
         cmdline_ = split_nul_separated(part(2), false);
         environment_ = split_nul_separated(part(3), false);
         parent_ = parse_status_ppid(part(4));
+        owner_ = parse_status_uid(part(4));
     }
     std::optional<std::string> comm(pid_t) const override { return comm_; }
     std::optional<std::string> exe(pid_t) const override { return exe_; }
@@ -113,6 +114,7 @@ class InputProcReader final : public ProcReader {
         return environment_;
     }
     std::optional<pid_t> parent(pid_t) const override { return parent_; }
+    std::optional<uid_t> owner(pid_t) const override { return owner_; }
 
   private:
     std::string comm_;
@@ -120,6 +122,7 @@ class InputProcReader final : public ProcReader {
     std::vector<std::string> cmdline_;
     std::vector<std::string> environment_;
     std::optional<pid_t> parent_;
+    std::optional<uid_t> owner_;
 };
 
 const Classifier& classifier() {

@@ -205,7 +205,7 @@ class DaemonApiTest(SystemBusTestCase):
         with self.assertRaises(dbus.DBusException) as raised:
             self.fixture.gamer.SetProfile("nope")
         self.assertEqual(error_name(raised.exception), "org.cachyos.ScxGamer.Error.UnknownProfile")
-        self.assertIn("'nope'", raised.exception.get_dbus_message())
+        self.assertIn('"nope"', raised.exception.get_dbus_message())
         self.assertEqual(self.property("Profile"), "auto")
 
     def test_apply_flags_reports_live_or_reattach(self):
@@ -293,7 +293,8 @@ class DaemonApiTest(SystemBusTestCase):
         with self.assertRaises(dbus.DBusException) as raised:
             self.fixture.gamer.ApplyFlagsWithOptions(["-s", "5"], self.options(persist=True))
         self.assertEqual(error_name(raised.exception), "org.cachyos.ScxGamer.Error.InvalidFlags")
-        self.assertEqual(self.fixture.calls(), ["set_profile nope", "apply_flags -s 5"])
+        # Both were refused before the controller (and polkit) were asked: nothing was saved.
+        self.assertEqual(self.fixture.calls(), [])
 
     def test_a_failed_save_says_the_change_was_applied_but_not_saved(self):
         self.fixture.control.FailPersist(READ_ONLY_ETC)
@@ -446,6 +447,31 @@ class PolkitTest(SystemBusTestCase):
             ("DeleteLearnedProfile", ["steam-620"], ACTION_DELETE_LEARNED, {"key": "steam-620"},
              "delete_learned_profile steam-620"),
         ]
+
+    def test_arguments_that_would_fail_never_reach_polkit(self):
+        """A call that would fail anyway prompts nobody: refused before polkit is asked."""
+        self.polkit.allow()
+        cases = [
+            ("SetProfile", ["nope"], "org.cachyos.ScxGamer.Error.UnknownProfile"),
+            ("SetProfile", ["x" * 100000], "org.cachyos.ScxGamer.Error.UnknownProfile"),
+            ("ApplyFlags", ["['--no-such-flag']"], "org.cachyos.ScxGamer.Error.InvalidFlags"),
+            ("ApplyFlags", ["[" + ", ".join(["'-v'"] * 65) + "]"],
+             "org.freedesktop.DBus.Error.InvalidArgs"),
+            ("ApplyFlags", ["['--slice-us', '" + "1" * 5000 + "']"],
+             "org.freedesktop.DBus.Error.InvalidArgs"),
+            ("RegisterGame", ["0"], "org.cachyos.ScxGamer.Error.Failed"),
+            ("RegisterGame", ["4194304"], "org.cachyos.ScxGamer.Error.Failed"),
+            ("DeleteLearnedProfile", ["../../etc/passwd"],
+             "org.cachyos.ScxGamer.Error.UnknownLearnedProfile"),
+        ]
+        for method, args, error in cases:
+            with self.subTest(method=method, args=args[0][:40]):
+                self.polkit.mock.ClearCalls()
+                ok, output = gdbus_call(self.bus, method, *args, nobody=True, interactive=True)
+                self.assertFalse(ok, output)
+                self.assertIn(error, output)
+                self.assertEqual(self.polkit.checks(), [])
+        self.assertEqual(self.fixture.calls(), [])
 
     def test_allowed_actions_reach_the_controller(self):
         for method, args, action, details, call in self.cases():
@@ -896,8 +922,9 @@ class CliTest(SystemBusTestCase):
     def test_persist_after_the_separator_is_a_scheduler_flag(self):
         result = run_ctl(["apply-flags", "--", "--persist"], self.bus)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("--persist", self.assert_one_line_error(result))
-        self.assertEqual(self.fixture.calls(), ["apply_flags --persist"])
+        # Refused as an unknown scheduler flag, before polkit and the controller are asked.
+        self.assertIn('unknown flag "--persist"', self.assert_one_line_error(result))
+        self.assertEqual(self.fixture.calls(), [])
 
     def test_persist_failures_exit_1_with_one_line(self):
         self.fixture.control.FailPersist(READ_ONLY_ETC)
@@ -917,11 +944,12 @@ class CliTest(SystemBusTestCase):
     def test_set_profile_failures_exit_1_with_one_line(self):
         result = run_ctl(["set-profile", "nope"], self.bus)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("unknown profile 'nope'", self.assert_one_line_error(result))
+        self.assertIn('unknown profile "nope"', self.assert_one_line_error(result))
         result = run_ctl(["set-profile", "gaming"], self.bus, nobody=True)
         self.assertEqual(result.returncode, 1)
         self.assertIn("Not authorized", self.assert_one_line_error(result))
-        self.assertEqual(self.fixture.calls(), ["set_profile nope"])
+        # The unknown profile was refused before polkit and the controller were asked.
+        self.assertEqual(self.fixture.calls(), [])
 
     def test_apply_flags(self):
         result = run_ctl(["apply-flags", "--", "--slice-us", "5000"], self.bus)

@@ -20,6 +20,7 @@ struct FakeProcess {
     std::optional<std::vector<std::string>> cmdline;
     std::optional<std::vector<std::string>> environment;
     std::optional<pid_t> parent = 1;
+    std::optional<uid_t> owner = 0;
 };
 
 class FakeProcReader final : public ProcReader {
@@ -41,6 +42,7 @@ class FakeProcReader final : public ProcReader {
     std::optional<pid_t> parent(pid_t pid) const override {
         return field(pid, &FakeProcess::parent);
     }
+    std::optional<uid_t> owner(pid_t pid) const override { return field(pid, &FakeProcess::owner); }
 
   private:
     template <typename T>
@@ -61,6 +63,7 @@ class MockProcReader : public ProcReader {
     MOCK_METHOD(std::optional<std::vector<std::string>>, cmdline, (pid_t), (const, override));
     MOCK_METHOD(std::optional<std::vector<std::string>>, environment, (pid_t), (const, override));
     MOCK_METHOD(std::optional<pid_t>, parent, (pid_t), (const, override));
+    MOCK_METHOD(std::optional<uid_t>, owner, (pid_t), (const, override));
 };
 
 } // namespace scx_gamer::testing

@@ -65,9 +65,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadRules{"[include]\nname = [\"a\"]\n",
                  "games.toml:2:8: unknown key \"name\" in [include] (expected names, paths or "
                  "steam_app_ids)"},
-        BadRules{"[games]\nnames = []\n",
-                 "games.toml:1:1: unknown key \"games\" (expected [include] or [exclude])"},
+        BadRules{
+            "[games]\nnames = []\n",
+            "games.toml:1:1: unknown key \"games\" (expected [include], [exclude] or [detection])"},
         BadRules{"include = 5\n", "games.toml:1:11: [include] must be a table"},
+        BadRules{"[detection]\nusers = \"all\"\n",
+                 "games.toml:2:9: users must be \"active-session\" or \"everyone\""},
+        BadRules{"[detection]\nmax_games = 0\n",
+                 "games.toml:2:13: max_games must be an integer from 1 to 1024"},
+        BadRules{"[detection]\nmax_games_per_user = 5000\n",
+                 "games.toml:2:22: max_games_per_user must be an integer from 1 to 1024"},
+        BadRules{"[detection]\nallow = []\n",
+                 "games.toml:2:9: unknown key \"allow\" in [detection] (expected users, "
+                 "allow_users, max_games_per_user or max_games)"},
         BadRules{"[include]\nnames = \"a\"\n",
                  "games.toml:2:9: names must be a list, e.g. names = [...]"},
         BadRules{"[include]\nnames = [\"a\", 5]\n",
@@ -173,6 +183,26 @@ TEST(GameRules, BadBytesInACommentAreRefusedWithoutHanging) {
     EXPECT_EQ(parse_error("# a\rb\n#"),
               "games.toml:1:4: control character \"\\x0d\" (TOML files must be UTF-8 text)");
     EXPECT_EQ(parse_error("# a\r\n# b\r\n"), "<no error>") << "CRLF is a line end";
+}
+
+TEST(GameRules, DetectionDefaultsToActiveSessionsAndTheBuiltInLimits) {
+    const GameRules rules = GameRules::parse("[include]\nnames = [\"x\"]\n", "games.toml");
+    EXPECT_FALSE(rules.detection().everyone);
+    EXPECT_TRUE(rules.detection().allow_users.empty());
+    EXPECT_EQ(rules.detection().limits, GameLimits{});
+}
+
+TEST(GameRules, DetectionSectionSetsWhoAndHowMany) {
+    const GameRules rules = GameRules::parse(R"([detection]
+users = "everyone"
+allow_users = ["kiosk", "1001"]
+max_games_per_user = 4
+max_games = 20
+)",
+                                             "games.toml");
+    EXPECT_TRUE(rules.detection().everyone);
+    EXPECT_EQ(rules.detection().allow_users, (std::vector<std::string>{"kiosk", "1001"}));
+    EXPECT_EQ(rules.detection().limits, (GameLimits{.per_user = 4, .total = 20}));
 }
 
 } // namespace

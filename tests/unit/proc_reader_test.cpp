@@ -232,6 +232,24 @@ TEST(ParseStatusPpid, TakesOnlyTheDigitsAfterPPid) {
     EXPECT_EQ(parse_status_ppid("Name:\tx\nPPid:\t\n"), std::nullopt);
 }
 
+TEST(StatThreadCount, ReadsField20AfterTheComm) {
+    const std::string stat = "430 (a) b) c) S 1 430 430 0 -1 4194560 120 0 0 0 5 6 0 0 20 0 "
+                             "37 0 123 4096 100\n";
+    EXPECT_EQ(stat_thread_count(stat), 37U);
+    EXPECT_EQ(stat_thread_count("430 (x) S 1 430"), std::nullopt);
+    EXPECT_EQ(stat_thread_count("430 x S 1 430"), std::nullopt);
+}
+
+// Eligibility for game treatment is decided on the real uid (the first of the four).
+TEST(ParseStatusUid, TakesTheRealUid) {
+    EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t100\n"), 1000U);
+    EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t65534\t65534\t65534\t65534"), 65534U);
+    EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t-1\t0\n"), std::nullopt);
+    EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t99999999999\t0\n"), std::nullopt);
+    EXPECT_EQ(parse_status_uid("Name:\tUid:\t5\n"), std::nullopt) << "not at a line start";
+    EXPECT_EQ(parse_status_uid("Name:\tx\n"), std::nullopt);
+}
+
 // vm.game_storm found a game whose exit went unreported: it exited between the exit tracepoint
 // and the daemon's watch, and its zombie still had a /proc entry.
 TEST(StatSaysExiting, ZombiesDeadAndExitingProcessesAreExiting) {

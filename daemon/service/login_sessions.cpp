@@ -1,0 +1,23 @@
+#include "service/login_sessions.h"
+
+#include <systemd/sd-login.h>
+
+#include <cstdlib>
+
+namespace scx_gamer {
+
+bool LoginSessions::has_active_local_session(uid_t uid) const {
+    char** sessions = nullptr;
+    const int count = sd_uid_get_sessions(uid, /*require_active=*/1, &sessions);
+    bool local = false;
+    for (int i = 0; i < count; ++i) {
+        // 0: not remote; > 0 remote (ssh, ...); < 0 the session went away meanwhile.
+        if (sd_session_is_remote(sessions[i]) == 0)
+            local = true;
+        std::free(sessions[i]);
+    }
+    std::free(sessions);
+    return local;
+}
+
+} // namespace scx_gamer
