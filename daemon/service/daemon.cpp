@@ -407,7 +407,7 @@ void Daemon::apply_detection_policy() {
 void Daemon::note_refusal(std::optional<uid_t> uid, uint32_t pid, const std::string& name,
                           const std::string& why) {
     const auto now = std::chrono::steady_clock::now();
-    const auto [last, first] = refusals_logged_.try_emplace(uid, now);
+    const auto [last, first] = refusals_logged_.try_emplace({uid, why}, now);
     const std::string who = uid ? "uid " + std::to_string(*uid) : std::string("unknown user");
     if (!first && now - last->second < kRefusalLogInterval) {
         log_debug("not treating pid ", pid, " (", name, ", ", who, ") as a game: ", why);
@@ -415,7 +415,7 @@ void Daemon::note_refusal(std::optional<uid_t> uid, uint32_t pid, const std::str
     }
     last->second = now;
     log_notice("not treating pid ", pid, " (", name, ", ", who, ") as a game: ", why,
-               " (said once a minute per user)");
+               " (said once a minute per user and reason)");
 }
 
 void Daemon::notify_subscribers(const char* what,

@@ -108,8 +108,8 @@ class Daemon final : public Controller {
     void scan_running_processes();
     void rescan_after_drops();
     void apply_detection_policy();
-    // Logs why pid is not treated as a game, at most once a minute per user: one user's exec
-    // flood must not become a journal flood.
+    // Logs why pid is not treated as a game, at most once a minute per user and reason: one
+    // user's exec flood must not become a journal flood.
     void note_refusal(std::optional<uid_t> uid, uint32_t pid, const std::string& name,
                       const std::string& why);
     void notify_subscribers(const char* what,
@@ -138,7 +138,9 @@ class Daemon final : public Controller {
     std::unique_ptr<ProcReader> proc_;
     std::unique_ptr<SessionOracle> sessions_;
     EligibilityPolicy eligibility_;
-    std::map<std::optional<uid_t>, std::chrono::steady_clock::time_point> refusals_logged_;
+    // When each (user, reason) refusal was last logged.
+    std::map<std::pair<std::optional<uid_t>, std::string>, std::chrono::steady_clock::time_point>
+        refusals_logged_;
     uint64_t detector_drops_seen_ = 0;
     std::chrono::steady_clock::time_point last_rescan_;
     Classifier classifier_;

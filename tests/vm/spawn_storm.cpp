@@ -31,13 +31,14 @@ struct Options {
     unsigned seconds = 30;
     unsigned game_every = 0; // 0: no games
     unsigned game_ms = 100;
+    unsigned count = 0; // stop after this many children; 0: when --seconds are up
     std::string game_exe;
     std::string game_pids;
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: spawn_storm --rate N --seconds N [--game-every N --game-ms N "
-                         "--game-exe PATH [--game-pids FILE]]\n"
+    std::fprintf(stderr, "usage: spawn_storm --rate N --seconds N [--count N] [--game-every N "
+                         "--game-ms N --game-exe PATH [--game-pids FILE]]\n"
                          "       spawn_storm --child [--linger-ms N]\n");
     std::exit(2);
 }
@@ -71,7 +72,7 @@ int child(int argc, char** argv) {
     unsigned linger_ms = 0;
     for (int i = 2; i < argc; i++) {
         if (i + 1 < argc && std::strcmp(argv[i], "--linger-ms") == 0)
-            linger_ms = parse_number(argv[++i], "--linger-ms", 60'000);
+            linger_ms = parse_number(argv[++i], "--linger-ms", 600'000);
         else
             usage();
     }
@@ -108,7 +109,9 @@ int main(int argc, char** argv) {
         else if (const char* v = value("--game-every"))
             options.game_every = parse_number(v, "--game-every", 1'000'000);
         else if (const char* v = value("--game-ms"))
-            options.game_ms = parse_number(v, "--game-ms", 60'000);
+            options.game_ms = parse_number(v, "--game-ms", 600'000);
+        else if (const char* v = value("--count"))
+            options.count = parse_number(v, "--count", 1'000'000);
         else if (const char* v = value("--game-exe"))
             options.game_exe = v;
         else if (const char* v = value("--game-pids"))
@@ -159,7 +162,7 @@ int main(int argc, char** argv) {
     unsigned running = 0;
     for (;;) {
         const double now = now_s();
-        if (now >= end)
+        if (now >= end || (options.count && spawned + failed >= options.count))
             break;
         if (now < next)
             sleep_until(next < end ? next : end);

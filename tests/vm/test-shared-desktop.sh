@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# In the VM, as the unprivileged user `nobody` (docs/security.md, "Local users"): what any local
+# user can do with a shell must neither end the root daemon nor buy game treatment.
+#   1. By default nobody's fake games (a .exe argv[0], a SteamAppId binary outside /usr) are not
+#      games: nobody has no active local session. Root's are.
+#   2. Names that are not UTF-8 or hold newlines, on processes that are games (root's, then
+#      nobody's once the rules file says users = "everyone"), leave the daemon up; the bus shows
+#      valid UTF-8 and the log has one record per line, with the bytes escaped.
+#   3. 2000 fake games by one user: that user gets max_games_per_user of them, the daemon stays
+#      up and a real game started afterwards is detected.
+#   4. An exec flood by nobody while a real game starts: the game is detected.
+#   5. Argument floods by nobody: refused before polkit is asked, the daemon stays up.
+#   6. A companion with --stats 1 survives its first ticks (no scheduler, no scheduler stats).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+CTL=${SCXGAMERCTL:?path to scxgamerctl}
+game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}
+storm_bin=${SPAWN_STORM:?path to spawn_storm}
+BUS=org.cachyos.ScxGamer
+OBJ=/org/cachyos/ScxGamer
+work=$(mktemp -d)
+chmod 755 "$work"
+rules=$work/games.toml
+: >"$rules"
+chmod 644 "$rules"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+# For `spawn_as_nobody CMD... &`: the background subshell becomes CMD, so $! is its pid.
+spawn_as_nobody() { exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+games_list() { busctl --system --json=short call "$BUS" "$OBJ" "$BUS" ListGames; }
+game_listed() { games_list | grep -qF -- "$1"; }
+alive() { kill -0 "$DAEMON_PID" && [ "$(sched_state) $(sched_ops)" = "enabled gamer" ]; }
+# The daemon's log has no line that begins with text a process name carried.
+no_forged_records() { ! grep -q '^<[0-7]>forged' "$DAEMON_LOG"; }
+# Every line of the log is valid UTF-8.
+log_is_utf8() { iconv -f UTF-8 -t UTF-8 "$DAEMON_LOG" >/dev/null; }
+cleanup() { pkill -u nobody 2>/dev/null || true; }
+trap cleanup EXIT
+
+# Binaries nobody can run, outside /usr (a SteamAppId binary in a system directory is no game).
+cp "$game_bin" "$work/NativeGame"
+cp "$storm_bin" "$work/FakeGame"
+cp "$storm_bin" "$work/storm"
+chmod 755 "$work"/*
+
+# -- 6 first: the companion needs sched_ext free.
+companion_log=$work/companion.log
+"$SCX_GAMER" --loader-companion --stats 1 --rules "$rules" --stats-socket "" \
+    >"$companion_log" 2>&1 &
+companion=$!
+check "a companion with --stats 1 prints its stats" wait_for 20 log_has "$companion_log" "stats: games=0"
+check "... and is still running after them" kill -0 "$companion"
+kill -TERM "$companion" 2>/dev/null || true
+companion_status=0
+wait "$companion" || companion_status=$?
+check "... and exits 0 on SIGTERM" test "$companion_status" -eq 0
+[ "$companion_status" -eq 0 ] || sed 's/^/#   /' "$companion_log"
+
+start_daemon --rules "$rules" || { fail "daemon starts"; finish; exit 1; }
+check "the daemon owns $BUS" wait_for 30 busctl --system status "$BUS"
+
+# -- 1. nobody's fake games are not games by default.
+spawn_as_nobody bash -c "exec -a 'NobodyWine.exe' sleep 60" &
+nobody_wine=$!
+spawn_as_nobody env SteamAppId=4242 "$work/NativeGame" --seconds 60 --threads 1 &
+nobody_steam=$!
+# One refusal line a minute per user: the first of the two says it.
+check "nobody's fake games are refused: no active local session" \
+    wait_for 20 log_has "$DAEMON_LOG" "uid 65534) as a game: its user is not eligible (no active local session"
+sleep 2
+not_listed() { ! game_listed "$1"; }
+check "... neither the .exe process is a game" not_listed '"NobodyWine.exe"'
+check "... nor the SteamAppId binary" not_listed '"NativeGame"'
+check "... both still run" kill -0 "$nobody_wine" "$nobody_steam"
+kill "$nobody_wine" "$nobody_steam" 2>/dev/null || true
+
+# -- 2. Hostile names on root's games: valid UTF-8 on the bus, escaped in the log.
+bash -c "exec -a $'\xff\xfe.exe' sleep 60" &
+bad_utf8=$!
+check "a root .exe with a non-UTF-8 name is detected" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: "$'\xef\xbf\xbd\xef\xbf\xbd'".exe (pid $bad_utf8"
+bash -c "exec -a $'evil\n<3>forged.exe' sleep 60" &
+newline=$!
+check "a root .exe whose name holds a newline is detected in one record" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: evil\\n<3>forged.exe (pid $newline"
+check "ListGames answers, in valid UTF-8" bash -c "$(declare -f games_list); games_list | iconv -f UTF-8 -t UTF-8 >/dev/null"
+check "the non-UTF-8 name is listed with replacement characters" game_listed $'\xef\xbf\xbd\xef\xbf\xbd.exe'
+check "no log record was forged" no_forged_records
+check "the log is valid UTF-8" log_is_utf8
+check "the daemon is alive and scheduling" alive
+kill "$bad_utf8" "$newline" 2>/dev/null || true
+
+# -- Rules that make everyone eligible, with a small per-user limit.
+cat >"$rules" <<'EOF'
+[detection]
+users = "everyone"
+max_games_per_user = 8
+EOF
+kill -HUP "$DAEMON_PID"
+check "the rules are reloaded" wait_for 10 log_has "$DAEMON_LOG" "reloading game rules"
+sleep 1
+
+spawn_as_nobody bash -c "exec -a $'\xc0\xaf\xed\xa0\x80\n<4>forged.exe' sleep 60" &
+nobody_bad=$!
+check "nobody's hostile name is a game now, detected in one record" \
+    wait_for 20 log_has "$DAEMON_LOG" "(pid $nobody_bad, wine-exe)"
+spawn_as_nobody env SteamAppId=$'\xff1' "$work/NativeGame" --seconds 60 --threads 1 &
+check "a SteamAppId that is not a number is no crash" wait_for 5 alive
+check "no log record was forged by nobody" no_forged_records
+check "the log is still valid UTF-8" log_is_utf8
+kill "$nobody_bad" 2>/dev/null || true
+pkill -u nobody 2>/dev/null || true
+sleep 1
+
+# -- 3. 2000 fake games by nobody (static children that linger, named FakeGame, SteamAppId=480).
+spawn_as_nobody "$work/storm" --rate 1000000 --seconds 600 --count 2000 --game-every 1 \
+    --game-ms 600000 --game-exe "$work/FakeGame" >"$work/storm.out" 2>&1 &
+fake_games() { pgrep -u nobody -c -x FakeGame || true; }
+two_thousand() { [ "$(fake_games)" -ge 2000 ]; }
+check "nobody runs 2000 fake games" wait_for 240 two_thousand
+echo "# nobody's FakeGame processes: $(fake_games)"
+check "the per-user limit is logged" wait_for 30 log_has "$DAEMON_LOG" "its user has 8 games already"
+nobody_games() { games_list | grep -o '"FakeGame"' | wc -l; }
+sleep 3
+check "nobody holds exactly max_games_per_user = 8 games" test "$(nobody_games)" -eq 8
+check "the daemon is alive and scheduling" alive
+fds=$(ls /proc/"$DAEMON_PID"/fd | wc -l)
+check "the daemon's open files stay bounded ($fds)" test "$fds" -lt 200
+SteamAppId=480 "$work/NativeGame" --seconds 30 --threads 2 &
+root_game=$!
+check "a real game started afterwards is detected" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: NativeGame (pid $root_game"
+kill "$root_game" 2>/dev/null || true
+pkill -u nobody 2>/dev/null || true
+sleep 2
+
+# -- 4. An exec flood by nobody while a real game starts.
+spawn_as_nobody "$work/storm" --rate 2000 --seconds 15 >"$work/flood.out" 2>&1 &
+flood=$!
+sleep 3
+SteamAppId=480 "$work/NativeGame" --seconds 30 --threads 2 &
+flood_game=$!
+check "a game started during an exec flood is detected" \
+    wait_for 30 log_has "$DAEMON_LOG" "game detected: NativeGame (pid $flood_game"
+wait "$flood" || true
+echo "# exec flood: $(cat "$work/flood.out")"
+kill "$flood_game" 2>/dev/null || true
+
+# -- 5. Argument floods by nobody, refused before polkit (there is no polkitd in this VM: a call
+# that reached the authorization step would fail as unauthorized instead).
+# "--": the flags sent are arguments of the call, not options of busctl.
+call_as_nobody() { as_nobody busctl --system -- call "$BUS" "$OBJ" "$BUS" "$@" 2>&1 || true; }
+out=$(call_as_nobody SetProfile s nope)
+check "SetProfile of an unknown profile: UnknownProfile, not an authorization error ($out)" \
+    grep -q 'unknown profile' <<<"$out"
+many=$(printf -- '-v %.0s' $(seq 1000))
+# shellcheck disable=SC2086
+out=$(call_as_nobody ApplyFlags as 1000 $many)
+check "ApplyFlags with 1000 arguments: refused for their number ($out)" grep -q '1000 arguments' <<<"$out"
+big=$(head -c 100000 /dev/zero | tr '\0' 1) # an exec takes at most 128 KiB per argument
+out=$(call_as_nobody ApplyFlags as 2 --slice-us "$big")
+check "ApplyFlags with a 100 kB argument: refused for its size ($(head -c 80 <<<"$out"))" \
+    grep -q 'bytes (at most' <<<"$out"
+for _ in $(seq 50); do call_as_nobody ApplyFlags as 1 --no-such-flag >/dev/null; done
+check "after 50 more bad calls the daemon is alive and scheduling" alive
+
+SteamAppId=480 "$work/NativeGame" --seconds 30 --threads 2 &
+last_game=$!
+check "a real game launched at the end is detected" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: NativeGame (pid $last_game"
+kill "$last_game" 2>/dev/null || true
+
+stop_daemon TERM
+check "daemon exits 0" test "$DAEMON_STATUS" -eq 0
+[ "$failures" -eq 0 ] || show_log
+finish
