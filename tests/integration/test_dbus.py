@@ -622,6 +622,44 @@ class PolkitTest(SystemBusTestCase):
             "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"), output)
         self.assertEqual(self.fixture.calls(), [])
 
+    def test_calls_waiting_for_polkit_are_bounded_per_caller(self):
+        """One caller parks at most 4 checks with polkit: more are refused at once."""
+        self.polkit.mock.AddMethod(
+            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", "(sa{sv})sa{ss}us",
+            "(bba{ss})", "import time; time.sleep(1); ret = (False, False, {})")
+        self.addCleanup(self.restart_polkit)
+        script = """
+import sys, dbus, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.bus.BusConnection(sys.argv[1])
+gamer = dbus.Interface(bus.get_object("org.cachyos.ScxGamer", "/org/cachyos/ScxGamer"),
+                       "org.cachyos.ScxGamer")
+loop, results = GLib.MainLoop(), []
+def done(outcome):
+    results.append(outcome)
+    if len(results) == 6:
+        loop.quit()
+for _ in range(6):
+    gamer.SetProfile("gaming", reply_handler=lambda *a: done("ok"), timeout=60,
+                     error_handler=lambda e: done(e.get_dbus_name()))
+GLib.timeout_add_seconds(50, loop.quit)
+loop.run()
+print(" ".join(results))
+"""
+        result = subprocess.run(as_nobody([sys.executable, "-c", script, self.bus.address]),
+                                capture_output=True, text=True, timeout=TIMEOUT * 4,
+                                env=self.bus.env())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        outcomes = result.stdout.split()
+        # The two over the limit are answered first, without waiting for polkit.
+        self.assertEqual(outcomes[:2], ["org.freedesktop.DBus.Error.LimitsExceeded"] * 2, outcomes)
+        self.assertEqual(outcomes[2:], ["org.freedesktop.DBus.Error.AccessDenied"] * 4, outcomes)
+        self.assertEqual(len(self.polkit.checks()), 4)
+        # Once answered, the caller's slots are free again.
+        ok, output = gdbus_call(self.bus, "SetProfile", "gaming", nobody=True)
+        self.assertTrue(output.startswith("org.freedesktop.DBus.Error.AccessDenied"), output)
+
     def test_a_challenge_despite_interaction_is_a_refusal(self):
         # polkit answers so when no authentication agent could ask the caller (real polkitd
         # with none in the session does, see tests/vm/test-dbus-security.sh): asking the

@@ -11,6 +11,7 @@
 #   4. An exec flood by nobody while a real game starts: the game is detected.
 #   5. Argument floods by nobody: refused before polkit is asked, the daemon stays up.
 #   6. A companion with --stats 1 survives its first ticks (no scheduler, no scheduler stats).
+#   7. (as root) An ApplyFlags that cannot apply changes nothing and detaches nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}
@@ -162,6 +163,16 @@ check "ApplyFlags with a 100 kB argument: refused for its size ($(head -c 80 <<<
     grep -q 'bytes (at most' <<<"$out"
 for _ in $(seq 50); do call_as_nobody ApplyFlags as 1 --no-such-flag >/dev/null; done
 check "after 50 more bad calls the daemon is alive and scheduling" alive
+
+# A change that cannot apply leaves everything as it was (root, so polkit is not in the way).
+flags() { busctl --system get-property "$BUS" "$OBJ" "$BUS" Flags; }
+flags_before=$(flags)
+seq_before=$(cat "$SCHED_EXT/enable_seq")
+out=$(busctl --system -- call "$BUS" "$OBJ" "$BUS" ApplyFlags as 2 --primary-domain 97 2>&1 || true)
+check "ApplyFlags naming a CPU that does not exist fails ($out)" grep -q 'primary-domain' <<<"$out"
+check "... Flags are unchanged" test "$(flags)" = "$flags_before"
+check "... the running scheduler was never detached" test "$(cat "$SCHED_EXT/enable_seq")" = "$seq_before"
+check "... and still runs" alive
 
 SteamAppId=480 "$work/NativeGame" --seconds 30 --threads 2 &
 last_game=$!
