@@ -95,14 +95,15 @@ const volatile u32 daemon_tgid;
 
 /*
  * ---- Live tunables: the daemon rewrites these while the scheduler runs (see intf.h) ----
- * The values below only apply when the loader sets none.
+ * The values below only apply when the loader sets none; they are the flag table's defaults
+ * (daemon/core/flags.cpp), so that a scheduler loaded without them behaves as documented.
  */
 struct gamer_tunables tunables = {
-	.slice_ns = 1000ULL * 1000,
-	.game_slice_ns = 500ULL * 1000,
+	.slice_ns = 2000ULL * 1000,
+	.game_slice_ns = 1000ULL * 1000,
 	.slice_lag_ns = 20ULL * 1000 * 1000,
 	.wakeup_timer_ns = 1000ULL * 1000,
-	.bg_starve_ns = 20ULL * 1000 * 1000,
+	.bg_starve_ns = 50ULL * 1000 * 1000,
 	.mm_affinity = 0,
 	.avoid_smt = 0,
 	.game_preempt = 1,
