@@ -594,7 +594,9 @@ static bool background_below_floor(const struct cpu_ctx *cctx)
 /*
  * Charges ran ns of this CPU's time to game or background work, after halving both sums once for
  * every GAMER_SHARE_HALFLIFE_NS since they were last halved. The sums stay below about twice the
- * half-life plus a slice, far from overflowing background_below_floor()'s products.
+ * half-life plus the longest run charged at once (a task that kept its CPU on refilled slices
+ * while nothing waited is charged when it stops): even a day of it (8.64e13 ns) times 100 is far
+ * from overflowing background_below_floor()'s products.
  */
 static void account_cpu_time(struct cpu_ctx *cctx, bool urgent, u64 ran, u64 now)
 {
