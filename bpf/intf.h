@@ -75,6 +75,11 @@ struct gamer_tunables {
 	u32 avoid_smt;       /* --avoid-smt: prefer fully idle cores for game threads */
 	u32 game_preempt;    /* kick a CPU running background work when a game thread wakes */
 	u32 verbose;         /* --verbose: extra bpf_printk tracing */
+	/*
+	 * --bg-min-share-pct: the floor, in percent, of each CPU's time that non-game work keeps
+	 * while it waits (counted over a decaying window, see scheduler.bpf.c); 0 = off
+	 */
+	u32 bg_min_share_pct;
 };
 
 /*
@@ -96,6 +101,7 @@ enum gamer_stat_idx {
 	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
 	GAMER_STAT_RT_WAKER_LOCAL,    /* of game enqueues: woken by a real-time task, run after it */
 	GAMER_STAT_OVERDUE_RUN,       /* tasks run out of deadline order: they waited too long */
+	GAMER_STAT_BG_FLOOR,          /* background dispatched first: it had less than its floor */
 	GAMER_NR_STATS,
 };
 

@@ -10,6 +10,18 @@
  * every contest, but no task waits forever (and sched_ext's watchdog never has a reason to
  * unload us).
  *
+ * The floor. Anyone can make a process look like a game (a .exe in argv[0], SteamAppId in the
+ * environment), so games winning every contest must not mean the rest of the machine gets
+ * nothing: each CPU counts the time it spent on game and on background work, halving both every
+ * GAMER_SHARE_HALFLIFE_NS, and while background work waits and has had less than
+ * tunables.bg_min_share_pct percent of that CPU, the CPU takes background work first. Like the
+ * kernel's RT throttling, which leaves 5% of every CPU to other tasks, it guarantees a share;
+ * the starvation guard above bounds a wait, and each does what the other cannot. Without the
+ * guard, background work that arrives after the background had its share waits until that share
+ * has decayed below the floor, which can take several half-lives. Without the floor, background
+ * work gets one task run per bg_starve_ns however little that task runs, so 2 ms slices every
+ * 50 ms (4%) by default, and nothing a profile could not lower to a fraction of a percent.
+ *
  * Deadlines. vtime advances by the CPU time a task uses, scaled by the inverse of its weight,
  * so that CPU time is shared by weight. The deadline is vtime plus the runtime the task has
  * accumulated since it last woke up: of two tasks with the same vtime, the one that runs in
@@ -53,6 +65,13 @@ enum {
 #define GAMER_MAX_WAIT_NS (GAMER_TIMEOUT_MS * 1000ULL * 1000 / 5)
 /* How often each CPU looks for such a task (on its way through ops.dispatch()). */
 #define GAMER_OVERDUE_SCAN_NS (50ULL * 1000 * 1000)
+/*
+ * Memory of the floor's accounting: each CPU halves its game and background run times this
+ * often, so the share it compares with the floor is that of roughly the last 0.1-0.2 s. Halving
+ * both sums keeps their ratio, so when it happens does not change a decision; the window only
+ * has to be long against a background slice (2 ms by default; the floor gives one at a time).
+ */
+#define GAMER_SHARE_HALFLIFE_NS (100ULL * 1000 * 1000)
 /* Re-check period of the wakeup timer while tunables.wakeup_timer_ns is 0 (paused). */
 #define WAKEUP_TIMER_PAUSED_NS (100ULL * 1000 * 1000)
 /* Shortest wakeup-timer period: a typo in a profile must not turn the timer into a storm. */
@@ -76,18 +95,20 @@ const volatile u32 daemon_tgid;
 
 /*
  * ---- Live tunables: the daemon rewrites these while the scheduler runs (see intf.h) ----
- * The values below only apply when the loader sets none.
+ * The values below only apply when the loader sets none; they are the flag table's defaults
+ * (daemon/core/flags.cpp), so that a scheduler loaded without them behaves as documented.
  */
 struct gamer_tunables tunables = {
-	.slice_ns = 1000ULL * 1000,
-	.game_slice_ns = 500ULL * 1000,
+	.slice_ns = 2000ULL * 1000,
+	.game_slice_ns = 1000ULL * 1000,
 	.slice_lag_ns = 20ULL * 1000 * 1000,
 	.wakeup_timer_ns = 1000ULL * 1000,
-	.bg_starve_ns = 20ULL * 1000 * 1000,
+	.bg_starve_ns = 50ULL * 1000 * 1000,
 	.mm_affinity = 0,
 	.avoid_smt = 0,
 	.game_preempt = 1,
 	.verbose = 0,
+	.bg_min_share_pct = 5,
 };
 
 /* ---- State shared with the daemon ---- */
@@ -160,6 +181,10 @@ struct cpu_ctx {
 	u32 no_preempt;        /* a game thread runs here, or a game preemption is on its way */
 	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
 	u64 overdue_scan_at;   /* when this CPU last looked for overdue tasks */
+	/* The floor's accounting, see account_cpu_time(): time this CPU ran ... */
+	u64 game_ns;           /* ... game threads (and the daemon's), decayed */
+	u64 bg_ns;             /* ... everything else, decayed */
+	u64 share_decay_at;    /* when game_ns and bg_ns were last halved */
 };
 
 struct {
@@ -555,6 +580,41 @@ static bool background_starving(struct cpu_ctx *cctx, u64 now)
 }
 
 /*
+ * Waiting background work has had less than its floor (tunables.bg_min_share_pct) of this CPU's
+ * recent time. A CPU that has run nothing lately (both sums 0) owes nobody anything.
+ */
+static bool background_below_floor(const struct cpu_ctx *cctx)
+{
+	u64 pct = READ_ONCE(tunables.bg_min_share_pct);
+	u64 bg = cctx->bg_ns;
+
+	return pct && bg * 100 < (cctx->game_ns + bg) * pct;
+}
+
+/*
+ * Charges ran ns of this CPU's time to game or background work, after halving both sums once for
+ * every GAMER_SHARE_HALFLIFE_NS since they were last halved. The sums stay below about twice the
+ * half-life plus the longest run charged at once (a task that kept its CPU on refilled slices
+ * while nothing waited is charged when it stops): even a day of it (8.64e13 ns) times 100 is far
+ * from overflowing background_below_floor()'s products.
+ */
+static void account_cpu_time(struct cpu_ctx *cctx, bool urgent, u64 ran, u64 now)
+{
+	u64 halvings;
+
+	if (!time_before(now, cctx->share_decay_at + GAMER_SHARE_HALFLIFE_NS)) {
+		halvings = (now - cctx->share_decay_at) / GAMER_SHARE_HALFLIFE_NS;
+		cctx->game_ns = halvings < 64 ? cctx->game_ns >> halvings : 0;
+		cctx->bg_ns = halvings < 64 ? cctx->bg_ns >> halvings : 0;
+		cctx->share_decay_at = now;
+	}
+	if (urgent)
+		cctx->game_ns += ran;
+	else
+		cctx->bg_ns += ran;
+}
+
+/*
  * Whether this CPU may move p into its local DSQ. The kernel aborts the scheduler when a task
  * whose migration is disabled is moved to another CPU than its own: test that first, as
  * p->cpus_ptr may not say so yet (see task_can_run_on_remote_rq()).
@@ -617,6 +677,13 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	if (background_starving(cctx, now) && scx_bpf_dsq_move_to_local(BG_DSQ)) {
 		cctx->guarded = 1;
 		stat_inc(GAMER_STAT_BG_STARVE_GUARD);
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
+	/* guarded: a game thread waking meanwhile must not preempt what the floor gave */
+	if (background_below_floor(cctx) && scx_bpf_dsq_move_to_local(BG_DSQ)) {
+		cctx->guarded = 1;
+		stat_inc(GAMER_STAT_BG_FLOOR);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
@@ -736,6 +803,7 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
+	struct cpu_ctx *cctx = this_cpu_ctx();
 	u64 now = scx_bpf_now(), ran;
 
 	if (!tctx)
@@ -743,6 +811,9 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	ran = time_before(tctx->started_at, now) ? now - tctx->started_at : 0;
 	tctx->exec_runtime += ran;
 	tctx->vtime += scale_by_weight_inverse(p, ran);
+	/* ops.stopping() runs on the CPU p ran on: charge that CPU */
+	if (cctx)
+		account_cpu_time(cctx, ctx_is_urgent(tctx), ran, now);
 }
 
 void GAMER_OP(gamer_enable, struct task_struct *p)

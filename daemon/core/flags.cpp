@@ -79,6 +79,20 @@ constexpr std::array kFlags{
              .value_name = "N",
              .unit = "us",
              .help = "Longest a waiting background task may be passed over by game threads"},
+    // The floor for everything that is not a game (docs/scheduler.md): anyone can make a process
+    // look like a game, so games must not be able to take a whole CPU. 5%, as the kernel's RT
+    // throttling leaves; 50 at most, so that no profile can hand games less than half.
+    FlagSpec{.name = "bg-min-share-pct",
+             .field = &Options::bg_min_share_pct,
+             .flag_class = FlagClass::Live,
+             .default_value = "5",
+             .min = 1,
+             .max = 50,
+             .zero_disables = true,
+             .value_name = "N",
+             .unit = "%",
+             .help = "Minimum share of each CPU that background (non-game) tasks keep while "
+                     "they wait"},
     FlagSpec{.name = "no-game-preempt",
              .field = &Options::no_game_preempt,
              .flag_class = FlagClass::Live,
@@ -411,6 +425,7 @@ gamer_tunables to_tunables(const Options& options) {
     tunables.slice_lag_ns = us_to_ns(options.slice_lag_us);
     tunables.wakeup_timer_ns = us_to_ns(options.wakeup_timer_us);
     tunables.bg_starve_ns = us_to_ns(options.bg_starve_us);
+    tunables.bg_min_share_pct = options.bg_min_share_pct;
     tunables.mm_affinity = options.mm_affinity;
     tunables.avoid_smt = options.avoid_smt;
     tunables.game_preempt = !options.no_game_preempt;

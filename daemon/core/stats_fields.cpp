@@ -28,6 +28,9 @@ constexpr StatField kFields[] = {
      "game threads woken by a real-time task and run on its CPU right after it"},
     {"nr_overdue_runs", StatKind::U64,
      "tasks run out of deadline order because they had waited too long (see docs/scheduler.md)"},
+    {"nr_bg_floor", StatKind::U64,
+     "background tasks run first because background work had less than its floor "
+     "(--bg-min-share-pct) of the CPU"},
     {"game_wakeup_p50_us", StatKind::U64, "game wakeup latency, median (us)"},
     {"game_wakeup_p99_us", StatKind::U64, "game wakeup latency, 99th percentile (us)"},
     {"game_wakeup_p999_us", StatKind::U64, "game wakeup latency, 99.9th percentile (us)"},

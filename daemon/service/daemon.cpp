@@ -616,6 +616,7 @@ StatsMap Daemon::stats() const {
     out["nr_game_wakeups"] = counters[GAMER_STAT_GAME_WAKEUPS];
     out["nr_rt_waker_local"] = counters[GAMER_STAT_RT_WAKER_LOCAL];
     out["nr_overdue_runs"] = counters[GAMER_STAT_OVERDUE_RUN];
+    out["nr_bg_floor"] = counters[GAMER_STAT_BG_FLOOR];
     const auto histogram = scheduler_->latency_histogram();
     out["game_wakeup_p50_us"] = latency_quantile_ns(histogram, 0.50) / 1000;
     out["game_wakeup_p99_us"] = latency_quantile_ns(histogram, 0.99) / 1000;

@@ -48,6 +48,7 @@ TEST(FlagTable, DefaultsAreTheSaneOnes) {
     EXPECT_EQ(defaults.wakeup_timer_us, 1000u);
     EXPECT_FALSE(defaults.avoid_smt);
     EXPECT_EQ(defaults.bg_starve_us, 50000u);
+    EXPECT_EQ(defaults.bg_min_share_pct, 5u); // as much as the kernel's RT throttling leaves
     EXPECT_FALSE(defaults.no_game_preempt);
     EXPECT_EQ(defaults.primary_domain, "all");
     EXPECT_EQ(defaults.stats_secs, 0u);
@@ -88,12 +89,13 @@ struct ClassCase {
 
 TEST(FlagTable, ClassOfEveryFlag) {
     const std::vector<ClassCase> cases = {
-        {"slice-us", FlagClass::Live},         {"game-slice-us", FlagClass::Live},
-        {"slice-lag-us", FlagClass::Live},     {"mm-affinity", FlagClass::Live},
-        {"wakeup-timer-us", FlagClass::Live},  {"avoid-smt", FlagClass::Live},
-        {"bg-starve-us", FlagClass::Live},     {"no-game-preempt", FlagClass::Live},
-        {"primary-domain", FlagClass::Reload}, {"stats", FlagClass::Daemon},
-        {"verbose", FlagClass::Live},          {"exit-dump-len", FlagClass::Reload},
+        {"slice-us", FlagClass::Live},        {"game-slice-us", FlagClass::Live},
+        {"slice-lag-us", FlagClass::Live},    {"mm-affinity", FlagClass::Live},
+        {"wakeup-timer-us", FlagClass::Live}, {"avoid-smt", FlagClass::Live},
+        {"bg-starve-us", FlagClass::Live},    {"bg-min-share-pct", FlagClass::Live},
+        {"no-game-preempt", FlagClass::Live}, {"primary-domain", FlagClass::Reload},
+        {"stats", FlagClass::Daemon},         {"verbose", FlagClass::Live},
+        {"exit-dump-len", FlagClass::Reload},
     };
     ASSERT_EQ(cases.size(), flag_table().size());
     for (const auto& [name, expected] : cases) {
@@ -149,6 +151,10 @@ INSTANTIATE_TEST_SUITE_P(
         GoodCase{{"-S"}, "avoid-smt", "true"}, GoodCase{{"--avoid-smt"}, "avoid-smt", "true"},
         GoodCase{{"--bg-starve-us", "1000"}, "bg-starve-us", "1000"},
         GoodCase{{"--bg-starve-us", "1000000"}, "bg-starve-us", "1000000"},
+        GoodCase{{"--bg-min-share-pct", "0"}, "bg-min-share-pct", "0"},
+        GoodCase{{"--bg-min-share-pct", "1"}, "bg-min-share-pct", "1"},
+        GoodCase{{"--bg-min-share-pct=50"}, "bg-min-share-pct", "50"},
+        GoodCase{{"--bg-min-share-pct", "005"}, "bg-min-share-pct", "5"},
         GoodCase{{"--no-game-preempt"}, "no-game-preempt", "true"},
         GoodCase{{"-m", "all"}, "primary-domain", "all"},
         GoodCase{{"--primary-domain", "performance"}, "primary-domain", "performance"},
@@ -213,6 +219,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"-w", "1000001"},
                 "--wakeup-timer-us: 1000001 is out of range [250, 1000000] (or 0 to disable)"},
         BadCase{{"--bg-starve-us", "999"}, "--bg-starve-us: 999 is out of range [1000, 1000000]"},
+        BadCase{{"--bg-min-share-pct", "51"},
+                "--bg-min-share-pct: 51 is out of range [1, 50] (or 0 to disable)"},
+        BadCase{{"--bg-min-share-pct", "100"},
+                "--bg-min-share-pct: 100 is out of range [1, 50] (or 0 to disable)"},
+        BadCase{{"--bg-min-share-pct", "-5"}, "--bg-min-share-pct: \"-5\" is not a whole number"},
+        BadCase{{"--bg-min-share-pct", "5%"}, "--bg-min-share-pct: \"5%\" is not a whole number"},
+        BadCase{{"--bg-min-share-pct"}, "--bg-min-share-pct: needs a value"},
         BadCase{{"--stats", "3601"}, "--stats: 3601 is out of range [0, 3600]"},
         BadCase{{"--exit-dump-len", "1048577"},
                 "--exit-dump-len: 1048577 is out of range [0, 1048576]"},
@@ -450,6 +463,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ModeCase{{"-l", "0"}, ApplyMode::Live}, ModeCase{{"-a"}, ApplyMode::Live},
                       ModeCase{{"-w", "0"}, ApplyMode::Live}, ModeCase{{"-S"}, ApplyMode::Live},
                       ModeCase{{"--bg-starve-us", "2000"}, ApplyMode::Live},
+                      ModeCase{{"--bg-min-share-pct", "0"}, ApplyMode::Live},
+                      ModeCase{{"--bg-min-share-pct", "5"}, ApplyMode::Unchanged},
                       ModeCase{{"--no-game-preempt"}, ApplyMode::Live},
                       ModeCase{{"-v"}, ApplyMode::Live},
                       ModeCase{{"--stats", "5"}, ApplyMode::Live}, // daemon only: no reload
@@ -468,15 +483,17 @@ TEST(Diff, ListsChangedFlagsWithTheirNewValues) {
 // ---- Tunables ----
 
 TEST(Tunables, MicrosecondsBecomeNanoseconds) {
-    const Options options = apply(
-        Options{}, parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
-                          "--bg-starve-us", "1000000", "-a", "-S", "--no-game-preempt", "-v"}));
+    const Options options =
+        apply(Options{}, parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
+                                "--bg-starve-us", "1000000", "--bg-min-share-pct", "50", "-a", "-S",
+                                "--no-game-preempt", "-v"}));
     const gamer_tunables tunables = to_tunables(options);
     EXPECT_EQ(tunables.slice_ns, 100'000'000ull);
     EXPECT_EQ(tunables.game_slice_ns, 50'000ull);
     EXPECT_EQ(tunables.slice_lag_ns, 1'000'000'000ull);
     EXPECT_EQ(tunables.wakeup_timer_ns, 0ull);
     EXPECT_EQ(tunables.bg_starve_ns, 1'000'000'000ull);
+    EXPECT_EQ(tunables.bg_min_share_pct, 50u); // a percentage: passed on as it is
     EXPECT_EQ(tunables.mm_affinity, 1u);
     EXPECT_EQ(tunables.avoid_smt, 1u);
     EXPECT_EQ(tunables.game_preempt, 0u);
@@ -490,6 +507,7 @@ TEST(Tunables, Defaults) {
     EXPECT_EQ(tunables.slice_lag_ns, 20'000'000ull);
     EXPECT_EQ(tunables.wakeup_timer_ns, 1'000'000ull);
     EXPECT_EQ(tunables.bg_starve_ns, 50'000'000ull);
+    EXPECT_EQ(tunables.bg_min_share_pct, 5u);
     EXPECT_EQ(tunables.mm_affinity, 0u);
     EXPECT_EQ(tunables.avoid_smt, 0u);
     EXPECT_EQ(tunables.game_preempt, 1u);
@@ -510,12 +528,23 @@ TEST(CliApp, HelpIsGeneratedFromTheTable) {
     EXPECT_THAT(help, HasSubstr("-s,--slice-us N"));
 }
 
+// 0 turns the floor off: it must reach the scheduler as 0, not as the default or the minimum.
+TEST(Tunables, BgMinSharePctZeroIsOff) {
+    EXPECT_EQ(to_tunables(apply(Options{}, parse({"--bg-min-share-pct", "0"}))).bg_min_share_pct,
+              0u);
+    EXPECT_EQ(to_tunables(apply(Options{}, parse({"--bg-min-share-pct", "1"}))).bg_min_share_pct,
+              1u);
+}
+
 TEST(CliApp, DescribeFlag) {
     EXPECT_EQ(describe_flag(*find_flag("slice-us")),
               "Time slice of background (non-game) tasks. Range 100..100000 us; default 2000.");
     EXPECT_EQ(describe_flag(*find_flag("wakeup-timer-us")),
               "Period of the timer that kicks idle CPUs with queued work. Range 250..1000000 us, "
               "or 0 to disable; default 1000.");
+    EXPECT_EQ(describe_flag(*find_flag("bg-min-share-pct")),
+              "Minimum share of each CPU that background (non-game) tasks keep while they wait. "
+              "Range 1..50 %, or 0 to disable; default 5.");
     EXPECT_EQ(describe_flag(*find_flag("avoid-smt")),
               "Prefer fully idle cores (no busy SMT sibling) for game threads.");
 }

@@ -98,7 +98,7 @@ const char* stat_name(int idx) {
     static const char* const names[] = {
         "dispatched",    "direct_dispatched", "kicks",           "preempt_kicks",
         "game_enqueued", "bg_enqueued",       "bg_starve_guard", "migrations",
-        "game_wakeups",  "rt_waker_local",    "overdue_runs",
+        "game_wakeups",  "rt_waker_local",    "overdue_runs",    "bg_floor",
     };
     static_assert(std::size(names) == GAMER_NR_STATS, "one name per enum gamer_stat_idx");
     return names[idx];
@@ -164,6 +164,7 @@ SchedulerConfig smoke_config() {
         .avoid_smt = 1,
         .game_preempt = 1,
         .verbose = 0,
+        .bg_min_share_pct = 5,
     };
     config.exit_dump_len = 4096;
     return config;
