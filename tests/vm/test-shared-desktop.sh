@@ -2,7 +2,8 @@
 # In the VM, as the unprivileged user `nobody` (docs/security.md, "Local users"): what any local
 # user can do with a shell must neither end the root daemon nor buy game treatment.
 #   1. By default nobody's fake games (a .exe argv[0], a SteamAppId binary outside /usr) are not
-#      games: nobody has no active local session. Root's are.
+#      games: nobody has no active local session. Root's are, and so are those of `player` while
+#      a real logind session of theirs is active on seat0 (vm-run --systemd runs logind).
 #   2. Names that are not UTF-8 or hold newlines, on processes that are games (root's, then
 #      nobody's once the rules file says users = "everyone"), leave the daemon up; the bus shows
 #      valid UTF-8 and the log has one record per line, with the bytes escaped.
@@ -14,6 +15,7 @@
 #   7. (as root) An ApplyFlags that cannot apply changes nothing and detaches nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+require_systemd_vm "logind gives player an active session"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}
 game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}
 storm_bin=${SPAWN_STORM:?path to spawn_storm}
@@ -56,6 +58,12 @@ wait "$companion" || companion_status=$?
 check "... and exits 0 on SIGTERM" test "$companion_status" -eq 0
 [ "$companion_status" -eq 0 ] || sed 's/^/#   /' "$companion_log"
 
+# What a package installs: the bus policy (only root may own the name) and polkit's actions.
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+install -m 0644 "$REPO/dbus/org.cachyos.ScxGamer.conf" /usr/share/dbus-1/system.d/
+install -m 0644 "$REPO/polkit/org.cachyos.scxgamer.policy" /usr/share/polkit-1/actions/
+busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+
 start_daemon --rules "$rules" || { fail "daemon starts"; finish; exit 1; }
 check "the daemon owns $BUS" wait_for 30 busctl --system status "$BUS"
 
@@ -73,6 +81,28 @@ check "... neither the .exe process is a game" not_listed '"NobodyWine.exe"'
 check "... nor the SteamAppId binary" not_listed '"NativeGame"'
 check "... both still run" kill -0 "$nobody_wine" "$nobody_steam"
 kill "$nobody_wine" "$nobody_steam" 2>/dev/null || true
+
+# A user at the machine: a login session on seat0's foreground VT, through PAM and logind.
+id player >/dev/null 2>&1 || useradd --create-home player
+player_uid=$(id -u player)
+systemd-run --quiet --unit=player-seat -p PAMName=login -p User=player -p TTYPath=/dev/tty1 \
+    -p StandardInput=tty-force -p StandardOutput=journal sleep 600
+player_active() { loginctl show-user player -p State --value 2>/dev/null | grep -qx active; }
+check "player has an active local session" wait_for 30 player_active
+spawn_as_player() { exec setpriv --reuid="$player_uid" --regid="$player_uid" --clear-groups -- "$@"; }
+spawn_as_player bash -c "exec -a 'PlayerGame.exe' sleep 60" &
+player_game=$!
+check "player's game is detected" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: PlayerGame.exe (pid $player_game"
+kill "$player_game" 2>/dev/null || true
+systemctl stop player-seat
+player_gone() { ! player_active; }
+check "player's session is over" wait_for 30 player_gone
+spawn_as_player bash -c "exec -a 'LateGame.exe' sleep 60" &
+late_game=$!
+check "without the session, player's next fake game is refused" \
+    wait_for 20 log_has "$DAEMON_LOG" "not treating pid $late_game (LateGame.exe, uid $player_uid) as a game"
+kill "$late_game" 2>/dev/null || true
 
 # -- 2. Hostile names on root's games: valid UTF-8 on the bus, escaped in the log.
 bash -c "exec -a $'\xff\xfe.exe' sleep 60" &
@@ -146,8 +176,8 @@ wait "$flood" || true
 echo "# exec flood: $(cat "$work/flood.out")"
 kill "$flood_game" 2>/dev/null || true
 
-# -- 5. Argument floods by nobody, refused before polkit (there is no polkitd in this VM: a call
-# that reached the authorization step would fail as unauthorized instead).
+# -- 5. Argument floods by nobody, refused before polkit (the real polkitd of this VM would have
+# refused nobody, who has no session, as unauthorized instead).
 # "--": the flags sent are arguments of the call, not options of busctl.
 call_as_nobody() { as_nobody busctl --system -- call "$BUS" "$OBJ" "$BUS" "$@" 2>&1 || true; }
 out=$(call_as_nobody SetProfile s nope)
