@@ -95,22 +95,20 @@ std::optional<std::vector<std::string>> LinuxProcReader::environment(pid_t pid) 
     return read_nul_separated(file(pid, "environ"), kMaxEnvironBytes);
 }
 
-std::optional<pid_t> LinuxProcReader::parent(pid_t pid) const {
+std::optional<std::string> LinuxProcReader::status(pid_t pid) const {
     if (pid <= 0)
         return std::nullopt;
-    const auto status = read_file_prefix(file(pid, "status"), kMaxStatusBytes);
-    if (!status)
-        return std::nullopt;
-    return parse_status_ppid(*status);
+    return read_file_prefix(file(pid, "status"), kMaxStatusBytes);
+}
+
+std::optional<pid_t> LinuxProcReader::parent(pid_t pid) const {
+    const auto text = status(pid);
+    return text ? parse_status_ppid(*text) : std::nullopt;
 }
 
 std::optional<uid_t> LinuxProcReader::owner(pid_t pid) const {
-    if (pid <= 0)
-        return std::nullopt;
-    const auto status = read_file_prefix(file(pid, "status"), kMaxStatusBytes);
-    if (!status)
-        return std::nullopt;
-    return parse_status_uid(*status);
+    const auto text = status(pid);
+    return text ? parse_status_uid(*text) : std::nullopt;
 }
 
 namespace {

@@ -55,6 +55,7 @@ class LinuxProcReader final : public ProcReader {
 
   private:
     std::filesystem::path file(pid_t pid, const char* name) const;
+    std::optional<std::string> status(pid_t pid) const; // capped at kMaxStatusBytes
 
     std::filesystem::path proc_root_;
 };
