@@ -1387,9 +1387,31 @@ console.log(JSON.stringify(out));
         parser = configparser.ConfigParser(interpolation=None)
         parser.optionxform = str
         parser.read(self.path("dbus", "org.cachyos.ScxGamer.service"))
+        # The alias that only `systemctl enable scx_gamer.service` creates: activation starts
+        # scx_gamer only where an administrator enabled it (docs/security.md).
         self.assertEqual(dict(parser["D-BUS Service"]), {
             "Name": BUS_NAME, "Exec": "/bin/false", "User": "root",
-            "SystemdService": "scx_gamer.service"})
+            "SystemdService": "dbus-org.cachyos.ScxGamer.service"})
+        unit = configparser.ConfigParser(interpolation=None, strict=False)
+        unit.optionxform = str
+        unit.read(self.path("systemd", "scx_gamer.service"))
+        self.assertEqual(unit["Install"]["Alias"], "dbus-org.cachyos.ScxGamer.service")
+
+    def test_units_never_displace_another_scheduler(self):
+        # A start of our units (D-Bus activation included) must not stop the system's scheduler:
+        # no Conflicts= with scx.service or scx_loader.service; the daemon refuses instead (69).
+        for name in ("scx_gamer.service", "scx_gamer-companion.service"):
+            unit = configparser.ConfigParser(interpolation=None, strict=False)
+            unit.optionxform = str
+            unit.read(self.path("systemd", name))
+            conflicts = unit["Unit"].get("Conflicts", "").split()
+            with self.subTest(unit=name):
+                self.assertNotIn("scx.service", conflicts)
+                self.assertNotIn("scx_loader.service", conflicts)
+        unit = configparser.ConfigParser(interpolation=None, strict=False)
+        unit.optionxform = str
+        unit.read(self.path("systemd", "scx_gamer.service"))
+        self.assertEqual(unit["Service"]["RestartPreventExitStatus"], "69")
 
     def test_bus_policy_lets_only_root_own_and_never_allows_set(self):
         root = ET.parse(self.path("dbus", "org.cachyos.ScxGamer.conf")).getroot()
