@@ -81,10 +81,6 @@ template <typename T> T read_reply(sdbus::MethodReply reply) {
 
 } // namespace
 
-bool allows_auto_start(sdbus::Message& message) {
-    return sd_bus_message_get_auto_start(MessageAccess::raw(message)) > 0;
-}
-
 sdbus::MethodCall DaemonClient::new_call(const char* interface, const char* method) {
     sdbus::MethodCall message =
         getProxy().createMethodCall(sdbus::InterfaceName{interface}, sdbus::MethodName{method});

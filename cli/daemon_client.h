@@ -109,10 +109,6 @@ class DaemonClient final
                              const std::vector<sdbus::PropertyName>& invalidated) override;
 };
 
-// Whether `message` may make the bus start its destination (the header's NO_AUTO_START flag is
-// clear). For tests and assertions; DaemonClient clears it on every call.
-bool allows_auto_start(sdbus::Message& message);
-
 // True when the error says nobody serves org.cachyos.ScxGamer (not started, activation failed,
 // no system bus).
 bool means_not_running(const sdbus::Error& error);

@@ -983,6 +983,60 @@ class CliTest(SystemBusTestCase):
         result = run_ctl(["status"], env=no_bus)
         self.assertEqual(result.returncode, 3, result.stderr)
 
+    def test_never_activates_the_daemon(self):
+        # Every call goes out with NO_AUTO_START (docs/security.md, "Who may start scx_gamer"). On
+        # a bus whose activation file for our name runs a marker command, no command creates the
+        # marker; busctl, which allows auto-start, does, so this check can fail.
+        directory = tempfile.mkdtemp(prefix="scxg-activation-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        marker = os.path.join(directory, "activated")
+        services = os.path.join(directory, "services")
+        os.mkdir(services)
+        with open(os.path.join(services, BUS_NAME + ".service"), "w", encoding="utf-8") as out:
+            # It fails, so that the bus answers at once instead of waiting for the name.
+            out.write(f"[D-BUS Service]\nName={BUS_NAME}\n"
+                      f"Exec=/bin/sh -c 'echo >>{marker}; exit 1'\n")
+        config = os.path.join(directory, "bus.conf")
+        with open(config, "w", encoding="utf-8") as out:
+            # A session-type bus runs Exec itself (a system bus would need its setuid helper).
+            out.write(f"""<busconfig>
+  <type>session</type>
+  <listen>unix:path={os.path.join(directory, "bus_socket")}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>{services}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""")
+        daemon = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork",
+                                   "--nopidfile", "--print-address=1"],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(daemon.wait)
+        self.addCleanup(daemon.terminate)
+        address = daemon.stdout.readline().strip()
+        self.assertTrue(address, "dbus-daemon did not start")
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+        for args in (["status"], ["--json", "games"], ["profiles"], ["stats"], ["monitor"],
+                     ["learned", "list"], ["learned", "show", "k"],
+                     ["--no-ask-password", "set-profile", "gaming"],
+                     ["--no-ask-password", "set-profile", "--persist", "gaming"],
+                     ["--no-ask-password", "apply-flags", "--", "-s", "5000"],
+                     ["--no-ask-password", "learned", "delete", "k"]):
+            with self.subTest(args=args):
+                result = run_ctl(args, env=env)
+                self.assertEqual(result.returncode, 3, result.stderr)
+                self.assertEqual(result.stderr.strip(), NOT_RUNNING_HINT)
+                self.assertFalse(os.path.exists(marker), "the bus activated the daemon")
+        result = run_ctl(["launch", "--", "true"], env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertFalse(os.path.exists(marker), "launch made the bus activate the daemon")
+        subprocess.run(["busctl", f"--address={address}", "call", BUS_NAME, OBJECT_PATH,
+                        INTERFACE, "GetStats"], capture_output=True, timeout=TIMEOUT)
+        self.assertTrue(os.path.exists(marker), "the activation file was not used: no evidence")
+
     def test_stats_watch_until_interrupted(self):
         watcher = subprocess.Popen([SCXGAMERCTL, "--json", "stats", "--watch", "1"],
                                    env=self.bus.env(), stdout=subprocess.PIPE,
