@@ -207,5 +207,8 @@ if is_live_system; then
     systemctl reload dbus.service 2>/dev/null || true
 fi
 
-note "done. Start scx_gamer with: systemctl start scx_gamer.service (if installed), or set" \
+# Nothing is enabled or started here: which scheduler runs is the administrator's choice, and
+# D-Bus activation starts scx_gamer.service only once it is enabled (docs/security.md).
+note "done. Start scx_gamer with: systemctl enable --now scx_gamer.service (if installed; stop" \
+    "scx.service or scx_loader first, scx_gamer does not replace them), or set" \
     "SCX_SCHEDULER=scx_gamer in /etc/default/scx (./INSTALL.sh --activate) and restart scx.service"

@@ -172,7 +172,7 @@ int cmd_agent(const GlobalOptions& /*options*/, bool no_notify) {
     // the daemon cannot be asked, the notification still goes out without it.
     auto profile_line = [&daemon]() -> std::string {
         try {
-            return "scx_gamer profile: " + daemon.Profile();
+            return "scx_gamer profile: " + daemon.profile();
         } catch (const sdbus::Error&) {
             return "scx_gamer profile: unknown";
         }

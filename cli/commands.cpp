@@ -127,7 +127,7 @@ int cmd_status(const GlobalOptions& options) {
     auto bus = connect_system_bus(false);
     DaemonClient daemon(*bus);
     const auto properties = daemon.properties();
-    const Stats stats = daemon.GetStats();
+    const Stats stats = daemon.stats();
     const auto games = daemon.games();
 
     const uint32_t game_pid = stat_value<uint32_t>(stats, "game_pid").value_or(0);
@@ -189,7 +189,7 @@ int cmd_set_profile(const GlobalOptions& options, const std::string& name, bool 
     DaemonClient daemon(*bus);
     const auto agent = auth_agent_for(options);
     const std::string mode =
-        persist ? daemon.SetProfileWithOptions(name, persist_option()) : daemon.SetProfile(name);
+        persist ? daemon.set_profile(name, persist_option()) : daemon.set_profile(name);
     if (options.json)
         print_json({{"profile", name}, {"mode", mode}, {"persisted", persist}});
     else
@@ -204,12 +204,12 @@ int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>
     DaemonClient daemon(*bus);
     const auto agent = auth_agent_for(options);
     const std::string mode =
-        persist ? daemon.ApplyFlagsWithOptions(flags, persist_option()) : daemon.ApplyFlags(flags);
+        persist ? daemon.apply_flags(flags, persist_option()) : daemon.apply_flags(flags);
     if (options.json) {
-        print_json({{"flags", daemon.Flags()}, {"mode", mode}, {"persisted", persist}});
+        print_json({{"flags", daemon.flags()}, {"mode", mode}, {"persisted", persist}});
     } else {
         std::string now;
-        for (const auto& flag : daemon.Flags())
+        for (const auto& flag : daemon.flags())
             now += (now.empty() ? "" : " ") + flag;
         std::printf("Flags applied (%s)%s. In force: %s\n", mode_text(mode).c_str(),
                     persisted_text(persist), flags_text(now).c_str());
@@ -220,8 +220,8 @@ int cmd_apply_flags(const GlobalOptions& options, const std::vector<std::string>
 int cmd_profiles(const GlobalOptions& options) {
     auto bus = connect_system_bus(false);
     DaemonClient daemon(*bus);
-    const auto profiles = daemon.ListProfiles();
-    const std::string active = daemon.Profile();
+    const auto profiles = daemon.profiles();
+    const std::string active = daemon.profile();
     if (options.json) {
         print_json({{"active", active}, {"profiles", profiles}});
         return kExitOk;
@@ -275,7 +275,7 @@ int cmd_stats(const GlobalOptions& options, unsigned watch_seconds) {
         sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
 
     for (bool first = true;; first = false) {
-        const Stats stats = daemon.GetStats();
+        const Stats stats = daemon.stats();
         if (options.json) {
             print_json(to_json(stats));
         } else {
@@ -392,7 +392,7 @@ int cmd_learned(const GlobalOptions& options, const std::string& action, const s
     auto bus = connect_system_bus(action == "delete" && options.ask_password);
     DaemonClient daemon(*bus);
     if (action == "list") {
-        const auto profiles = daemon.ListLearnedProfiles();
+        const auto profiles = daemon.learned_profiles();
         if (options.json) {
             json out = json::array();
             for (const auto& profile : profiles)
@@ -420,7 +420,7 @@ int cmd_learned(const GlobalOptions& options, const std::string& action, const s
         return kExitOk;
     }
     if (action == "show") {
-        const auto profile = daemon.GetLearnedProfile(key);
+        const auto profile = daemon.learned_profile(key);
         if (options.json)
             print_json(to_json(profile));
         else
@@ -428,7 +428,7 @@ int cmd_learned(const GlobalOptions& options, const std::string& action, const s
         return kExitOk;
     }
     if (action == "export") {
-        const std::string text = daemon.ExportLearnedProfile(key);
+        const std::string text = daemon.export_learned_profile(key);
         if (options.json)
             print_json({{"key", key}, {"toml", text}});
         else
@@ -437,7 +437,7 @@ int cmd_learned(const GlobalOptions& options, const std::string& action, const s
     }
     if (action == "delete") {
         const auto agent = auth_agent_for(options);
-        daemon.DeleteLearnedProfile(key);
+        daemon.delete_learned_profile(key);
         if (options.json)
             print_json({{"deleted", key}});
         else

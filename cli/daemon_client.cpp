@@ -60,18 +60,112 @@ void DaemonClient::follow_signals() {
     registerProxy();
 }
 
+namespace {
+
+// sdbus-c++ 2 has no setter for a call's NO_AUTO_START flag, and its Message keeps the sd-bus
+// message in a protected member. A pointer to that member, named through a derived class, reads
+// it without any cast of the object (the class is never instantiated).
+struct MessageAccess : sdbus::Message {
+    static sd_bus_message* raw(sdbus::Message& message) {
+        return static_cast<sd_bus_message*>(message.*(&MessageAccess::msg_));
+    }
+};
+
+constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
+
+template <typename T> T read_reply(sdbus::MethodReply reply) {
+    T value{};
+    reply >> value;
+    return value;
+}
+
+} // namespace
+
+sdbus::MethodCall DaemonClient::new_call(const char* interface, const char* method) {
+    sdbus::MethodCall message =
+        getProxy().createMethodCall(sdbus::InterfaceName{interface}, sdbus::MethodName{method});
+    // Cleared before the message is sealed (sending seals it): the bus then answers
+    // ServiceUnknown/NameHasNoOwner for a daemon that is not running instead of starting it.
+    if (const int r = sd_bus_message_set_auto_start(MessageAccess::raw(message), 0); r < 0)
+        throw sdbus::Error(sdbus::Error::Name{"org.freedesktop.DBus.Error.Failed"},
+                           std::string("cannot clear the auto-start flag: ") + std::strerror(-r));
+    return message;
+}
+
+Stats DaemonClient::stats() {
+    return read_reply<Stats>(call(dbus_names::kInterface, "GetStats"));
+}
+
 std::vector<GameInfo> DaemonClient::games() {
+    using Row = sdbus::Struct<uint32_t, std::string, std::string, std::string, uint64_t>;
     std::vector<GameInfo> out;
-    for (const auto& [pid, name, exe, reason, detected_at_us] : ListGames())
+    for (const auto& [pid, name, exe, reason, detected_at_us] :
+         read_reply<std::vector<Row>>(call(dbus_names::kInterface, "ListGames")))
         out.push_back({pid, name, exe, reason, detected_at_us});
     return out;
 }
 
+std::map<std::string, std::vector<std::string>> DaemonClient::profiles() {
+    return read_reply<std::map<std::string, std::vector<std::string>>>(
+        call(dbus_names::kInterface, "ListProfiles"));
+}
+
+std::string DaemonClient::set_profile(const std::string& name) {
+    return read_reply<std::string>(call(dbus_names::kInterface, "SetProfile", name));
+}
+
+std::string DaemonClient::set_profile(const std::string& name,
+                                      const std::map<std::string, sdbus::Variant>& options) {
+    return read_reply<std::string>(
+        call(dbus_names::kInterface, "SetProfileWithOptions", name, options));
+}
+
+std::string DaemonClient::apply_flags(const std::vector<std::string>& flags) {
+    return read_reply<std::string>(call(dbus_names::kInterface, "ApplyFlags", flags));
+}
+
+std::string DaemonClient::apply_flags(const std::vector<std::string>& flags,
+                                      const std::map<std::string, sdbus::Variant>& options) {
+    return read_reply<std::string>(
+        call(dbus_names::kInterface, "ApplyFlagsWithOptions", flags, options));
+}
+
+void DaemonClient::register_game(uint32_t pid) {
+    (void)call(dbus_names::kInterface, "RegisterGame", pid);
+}
+
+std::vector<Stats> DaemonClient::learned_profiles() {
+    return read_reply<std::vector<Stats>>(call(dbus_names::kInterface, "ListLearnedProfiles"));
+}
+
+Stats DaemonClient::learned_profile(const std::string& key) {
+    return read_reply<Stats>(call(dbus_names::kInterface, "GetLearnedProfile", key));
+}
+
+std::string DaemonClient::export_learned_profile(const std::string& key) {
+    return read_reply<std::string>(call(dbus_names::kInterface, "ExportLearnedProfile", key));
+}
+
+void DaemonClient::delete_learned_profile(const std::string& key) {
+    (void)call(dbus_names::kInterface, "DeleteLearnedProfile", key);
+}
+
 std::map<std::string, sdbus::Variant> DaemonClient::properties() {
-    std::map<std::string, sdbus::Variant> out;
-    for (auto& [name, value] : GetAll(std::string_view{ScxGamer_proxy::INTERFACE_NAME}))
-        out.emplace(std::string{name}, std::move(value));
-    return out;
+    return read_reply<std::map<std::string, sdbus::Variant>>(
+        call(kProperties, "GetAll", std::string{dbus_names::kInterface}));
+}
+
+sdbus::Variant DaemonClient::property(const char* name) {
+    return read_reply<sdbus::Variant>(
+        call(kProperties, "Get", std::string{dbus_names::kInterface}, std::string{name}));
+}
+
+std::string DaemonClient::profile() {
+    return property("Profile").get<std::string>();
+}
+
+std::vector<std::string> DaemonClient::flags() {
+    return property("Flags").get<std::vector<std::string>>();
 }
 
 void DaemonClient::onGameDetected(const uint32_t& pid, const std::string& name,

@@ -47,8 +47,14 @@ std::unique_ptr<sdbus::IConnection> connect_session_bus(bool end_loop_on_disconn
 
 // The daemon's object. Construction sends nothing; signal handlers are installed by
 // follow_signals() only, so one-shot commands add no match rules to the bus.
+//
+// Every call goes out with the NO_AUTO_START flag: scxgamerctl never makes the bus start
+// scx_gamer (D-Bus activation). A stopped daemon answers as "not running" (exit 3); starting it
+// is systemctl's job (docs/security.md, "Who may start scx_gamer"). The generated proxy methods
+// would let the bus activate the name, so they are not reachable from here (private base): the
+// methods below are the only way the CLI talks to the daemon.
 class DaemonClient final
-    : public sdbus::ProxyInterfaces<org::cachyos::ScxGamer_proxy, sdbus::Properties_proxy> {
+    : private sdbus::ProxyInterfaces<org::cachyos::ScxGamer_proxy, sdbus::Properties_proxy> {
   public:
     explicit DaemonClient(sdbus::IConnection& bus);
     ~DaemonClient();
@@ -61,11 +67,39 @@ class DaemonClient final
     // Installs the signal matches; the handlers above run from the connection's event loop.
     void follow_signals();
 
+    // org.cachyos.ScxGamer's methods (dbus/org.cachyos.ScxGamer.xml).
+    Stats stats();
     std::vector<GameInfo> games();
-    // All properties of the interface in one call.
+    std::map<std::string, std::vector<std::string>> profiles();
+    std::string set_profile(const std::string& name);
+    std::string set_profile(const std::string& name,
+                            const std::map<std::string, sdbus::Variant>& options);
+    std::string apply_flags(const std::vector<std::string>& flags);
+    std::string apply_flags(const std::vector<std::string>& flags,
+                            const std::map<std::string, sdbus::Variant>& options);
+    void register_game(uint32_t pid);
+    std::vector<Stats> learned_profiles();
+    Stats learned_profile(const std::string& key);
+    std::string export_learned_profile(const std::string& key);
+    void delete_learned_profile(const std::string& key);
+
+    // All properties of the interface in one call, and single ones.
     std::map<std::string, sdbus::Variant> properties();
+    std::string profile();
+    std::vector<std::string> flags();
 
   private:
+    // A method call on the daemon's object that the bus must not activate the daemon for.
+    sdbus::MethodCall new_call(const char* interface, const char* method);
+    template <typename... Args>
+    sdbus::MethodReply call(const char* interface, const char* method, const Args&... args) {
+        sdbus::MethodCall message = new_call(interface, method);
+        if constexpr (sizeof...(args) > 0)
+            (message << ... << args);
+        return getProxy().callMethod(message);
+    }
+    sdbus::Variant property(const char* name);
+
     void onGameDetected(const uint32_t& pid, const std::string& name, const std::string& exe,
                         const std::string& reason) override;
     void onGameExited(const uint32_t& pid, const std::string& name) override;

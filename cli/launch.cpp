@@ -121,7 +121,7 @@ int cmd_launch(const GlobalOptions& options, const std::vector<std::string>& com
 
     if (daemon) {
         try {
-            daemon->RegisterGame(static_cast<uint32_t>(started.pid));
+            daemon->register_game(static_cast<uint32_t>(started.pid));
         } catch (const sdbus::Error& e) {
             std::fprintf(stderr, "scxgamerctl: not registered with scx_gamer: %s\n",
                          means_not_running(e) ? kNotRunningHint : e.getMessage().c_str());

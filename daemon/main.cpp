@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "ml_cli.h"
 #include "service/daemon.h"
+#include "service/system_bus_facts.h"
 
 #include <CLI/CLI.hpp>
 
@@ -115,6 +116,17 @@ int main(int argc, char** argv) {
     learning.window = std::chrono::seconds(window_secs);
     if (monitor_secs > 0)
         return monitor_stats(settings.stats_socket, monitor_secs);
+
+    // Whoever started us (systemctl, D-Bus activation, a shell), the scheduler of a service that
+    // is in charge of sched_ext is never replaced: refuse before anything is loaded. A companion
+    // attaches nothing. (An attached scheduler with no such service is Daemon::run()'s check.)
+    if (!settings.loader_companion) {
+        SystemBusFacts facts;
+        if (auto refusal = other_scheduler_service(facts)) {
+            log_err(*refusal);
+            return kExitOtherSchedulerService;
+        }
+    }
 
     // scx.service's EnvironmentFile tells us apart from other starters (where --persist saves).
     settings.service_environment = ServiceEnvironment::of_this_process();

@@ -1049,6 +1049,60 @@ class CliTest(SystemBusTestCase):
         result = run_ctl(["status"], env=no_bus)
         self.assertEqual(result.returncode, 3, result.stderr)
 
+    def test_never_activates_the_daemon(self):
+        # Every call goes out with NO_AUTO_START (docs/security.md, "Who may start scx_gamer"). On
+        # a bus whose activation file for our name runs a marker command, no command creates the
+        # marker; busctl, which allows auto-start, does, so this check can fail.
+        directory = tempfile.mkdtemp(prefix="scxg-activation-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        marker = os.path.join(directory, "activated")
+        services = os.path.join(directory, "services")
+        os.mkdir(services)
+        with open(os.path.join(services, BUS_NAME + ".service"), "w", encoding="utf-8") as out:
+            # It fails, so that the bus answers at once instead of waiting for the name.
+            out.write(f"[D-BUS Service]\nName={BUS_NAME}\n"
+                      f"Exec=/bin/sh -c 'echo >>{marker}; exit 1'\n")
+        config = os.path.join(directory, "bus.conf")
+        with open(config, "w", encoding="utf-8") as out:
+            # A session-type bus runs Exec itself (a system bus would need its setuid helper).
+            out.write(f"""<busconfig>
+  <type>session</type>
+  <listen>unix:path={os.path.join(directory, "bus_socket")}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>{services}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""")
+        daemon = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork",
+                                   "--nopidfile", "--print-address=1"],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(daemon.wait)
+        self.addCleanup(daemon.terminate)
+        address = daemon.stdout.readline().strip()
+        self.assertTrue(address, "dbus-daemon did not start")
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+        for args in (["status"], ["--json", "games"], ["profiles"], ["stats"], ["monitor"],
+                     ["learned", "list"], ["learned", "show", "k"],
+                     ["--no-ask-password", "set-profile", "gaming"],
+                     ["--no-ask-password", "set-profile", "--persist", "gaming"],
+                     ["--no-ask-password", "apply-flags", "--", "-s", "5000"],
+                     ["--no-ask-password", "learned", "delete", "k"]):
+            with self.subTest(args=args):
+                result = run_ctl(args, env=env)
+                self.assertEqual(result.returncode, 3, result.stderr)
+                self.assertEqual(result.stderr.strip(), NOT_RUNNING_HINT)
+                self.assertFalse(os.path.exists(marker), "the bus activated the daemon")
+        result = run_ctl(["launch", "--", "true"], env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertFalse(os.path.exists(marker), "launch made the bus activate the daemon")
+        subprocess.run(["busctl", f"--address={address}", "call", BUS_NAME, OBJECT_PATH,
+                        INTERFACE, "GetStats"], capture_output=True, timeout=TIMEOUT)
+        self.assertTrue(os.path.exists(marker), "the activation file was not used: no evidence")
+
     def test_stats_watch_until_interrupted(self):
         watcher = subprocess.Popen([SCXGAMERCTL, "--json", "stats", "--watch", "1"],
                                    env=self.bus.env(), stdout=subprocess.PIPE,
@@ -1453,9 +1507,31 @@ console.log(JSON.stringify(out));
         parser = configparser.ConfigParser(interpolation=None)
         parser.optionxform = str
         parser.read(self.path("dbus", "org.cachyos.ScxGamer.service"))
+        # The alias that only `systemctl enable scx_gamer.service` creates: activation starts
+        # scx_gamer only where an administrator enabled it (docs/security.md).
         self.assertEqual(dict(parser["D-BUS Service"]), {
             "Name": BUS_NAME, "Exec": "/bin/false", "User": "root",
-            "SystemdService": "scx_gamer.service"})
+            "SystemdService": "dbus-org.cachyos.ScxGamer.service"})
+        unit = configparser.ConfigParser(interpolation=None, strict=False)
+        unit.optionxform = str
+        unit.read(self.path("systemd", "scx_gamer.service"))
+        self.assertEqual(unit["Install"]["Alias"], "dbus-org.cachyos.ScxGamer.service")
+
+    def test_units_never_displace_another_scheduler(self):
+        # A start of our units (D-Bus activation included) must not stop the system's scheduler:
+        # no Conflicts= with scx.service or scx_loader.service; the daemon refuses instead (69).
+        for name in ("scx_gamer.service", "scx_gamer-companion.service"):
+            unit = configparser.ConfigParser(interpolation=None, strict=False)
+            unit.optionxform = str
+            unit.read(self.path("systemd", name))
+            conflicts = unit["Unit"].get("Conflicts", "").split()
+            with self.subTest(unit=name):
+                self.assertNotIn("scx.service", conflicts)
+                self.assertNotIn("scx_loader.service", conflicts)
+        unit = configparser.ConfigParser(interpolation=None, strict=False)
+        unit.optionxform = str
+        unit.read(self.path("systemd", "scx_gamer.service"))
+        self.assertEqual(unit["Service"]["RestartPreventExitStatus"], "69")
 
     def test_bus_policy_lets_only_root_own_and_never_allows_set(self):
         root = ET.parse(self.path("dbus", "org.cachyos.ScxGamer.conf")).getroot()
