@@ -113,12 +113,19 @@ bash -c "exec -a $'evil\n<3>forged.exe' sleep 60" &
 newline=$!
 check "a root .exe whose name holds a newline is detected in one record" \
     wait_for 20 log_has "$DAEMON_LOG" "game detected: evil\\n<3>forged.exe (pid $newline"
+# The same on a SteamAppId binary, whose name is its file's name.
+odd_name=$'\xfe\xffSteam\nGame'
+cp "$game_bin" "$work/$odd_name"
+SteamAppId=480 "$work/$odd_name" --seconds 60 --threads 1 &
+odd_game=$!
+check "a root SteamAppId binary named in non-UTF-8 with a newline is detected in one record" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: "$'\xef\xbf\xbd\xef\xbf\xbd'"Steam\\nGame (pid $odd_game"
 check "ListGames answers, in valid UTF-8" bash -c "$(declare -f games_list); games_list | iconv -f UTF-8 -t UTF-8 >/dev/null"
 check "the non-UTF-8 name is listed with replacement characters" game_listed $'\xef\xbf\xbd\xef\xbf\xbd.exe'
 check "no log record was forged" no_forged_records
 check "the log is valid UTF-8" log_is_utf8
 check "the daemon is alive and scheduling" alive
-kill "$bad_utf8" "$newline" 2>/dev/null || true
+kill "$bad_utf8" "$newline" "$odd_game" 2>/dev/null || true
 
 # -- Rules that make everyone eligible, with a small per-user limit.
 cat >"$rules" <<'EOF'
@@ -136,6 +143,10 @@ check "nobody's hostile name is a game now, detected in one record" \
     wait_for 20 log_has "$DAEMON_LOG" "(pid $nobody_bad, wine-exe)"
 spawn_as_nobody env SteamAppId=$'\xff1' "$work/NativeGame" --seconds 60 --threads 1 &
 check "a SteamAppId that is not a number is no crash" wait_for 5 alive
+spawn_as_nobody env SteamAppId=480 "$work/$odd_name" --seconds 60 --threads 1 &
+nobody_odd=$!
+check "nobody's SteamAppId binary with that name is a game now, in one record" \
+    wait_for 20 log_has "$DAEMON_LOG" "Steam\\nGame (pid $nobody_odd, steam-app-id)"
 check "no log record was forged by nobody" no_forged_records
 check "the log is still valid UTF-8" log_is_utf8
 kill "$nobody_bad" 2>/dev/null || true
