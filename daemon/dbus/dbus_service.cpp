@@ -2,6 +2,7 @@
 
 #include "bus_client_watch.h"
 #include "bus_loss.h"
+#include "core/error.h"
 #include "core/flags.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -36,19 +37,16 @@ constexpr std::size_t kMaxFlagArgBytes = 1024;
 constexpr std::size_t kMaxPendingPerCaller = 4;
 constexpr std::size_t kMaxPendingTotal = 64;
 
-[[noreturn]] void invalid_args(const std::string& why) {
-    throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorInvalidArgs}, why);
-}
-
-// ApplyFlags' arguments: bounded, and flags the daemon would accept (FlagError otherwise).
+// ApplyFlags' arguments: bounded, and flags the daemon would accept. Every refusal is a
+// FlagError (InvalidFlags), as for any other bad flag.
 void check_flag_args(const std::vector<std::string>& flags) {
     if (flags.size() > kMaxFlagArgs)
-        invalid_args(std::to_string(flags.size()) + " arguments (at most " +
-                     std::to_string(kMaxFlagArgs) + ")");
+        throw FlagError(std::to_string(flags.size()) + " arguments (at most " +
+                        std::to_string(kMaxFlagArgs) + ")");
     for (const auto& flag : flags)
         if (flag.size() > kMaxFlagArgBytes)
-            invalid_args("an argument of " + std::to_string(flag.size()) + " bytes (at most " +
-                         std::to_string(kMaxFlagArgBytes) + ")");
+            throw FlagError("an argument of " + std::to_string(flag.size()) + " bytes (at most " +
+                            std::to_string(kMaxFlagArgBytes) + ")");
     parse_flags(flags);
 }
 
