@@ -3,12 +3,14 @@
 #include "core/error.h"
 #include "core/flags.h"
 #include "core/log.h"
+#include "core/original_flags.h"
 #include "ml_cli.h"
 #include "service/daemon.h"
 #include "service/system_bus_facts.h"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -91,13 +93,23 @@ int main(int argc, char** argv) {
         ->option_text("SECS")
         ->group("Daemon");
     app.set_version_flag("-V,--version", version_text(), "Print the version and exit");
-    add_flags(app);
+    // Command lines written for the original scx_gamer must still start the scheduler: values
+    // below a minimum are raised (ParsePolicy) and its flags we have no use for are ignored,
+    // each with one warning (man scx_gamer, COMPATIBILITY).
+    std::vector<std::string> flag_warnings;
+    add_flags(app, ParsePolicy{BelowMinimum::Raise, &flag_warnings});
+    add_original_flags(app);
     ConfigCommands config_commands(app);
     MlTrainCommand ml_train(app);
 
     try {
-        app.parse(argc, argv);
+        std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+        rewrite_original_short_flags(args);
+        std::reverse(args.begin(), args.end()); // CLI11 takes a vector of arguments reversed
+        app.parse(args);
         settings.custom_flags = given_flags(app);
+        for (const auto& warning : ignored_original_flags(app))
+            flag_warnings.push_back(warning);
     } catch (const CLI::Success& e) {
         return app.exit(e); // --help, --version
     } catch (const CLI::ParseError& e) {
@@ -108,6 +120,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "scx_gamer: %s\n", e.what());
         return kExitUsage;
     }
+
+    for (const auto& warning : flag_warnings)
+        log_warning(warning);
 
     if (config_commands.selected())
         return config_commands.run();

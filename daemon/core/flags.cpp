@@ -113,6 +113,7 @@ constexpr std::array kFlags{
              .default_value = "0",
              .min = 0,
              .max = 3600,
+             .accepts_fraction = true,
              .value_name = "SECS",
              .unit = "s",
              .help = "Log scheduler statistics every SECS seconds (0 = off)"},
@@ -148,9 +149,12 @@ std::string canonical_primary_domain(std::string_view value) {
         throw FlagError(quote_for_message(value) + " may only contain a-z, 0-9, ',' and '-'");
     if (value == "all" || value == "performance" || value == "powersave")
         return std::string(value);
+    // The original scx_gamer's "turbo" (its fastest cores) is our "performance".
+    if (value == "turbo")
+        return "performance";
     if (value.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos)
         throw FlagError(quote_for_message(value) +
-                        " is not all, performance, powersave or a CPU list");
+                        " is not all, performance, powersave, turbo or a CPU list");
     return format_cpu_list(parse_cpu_list(value));
 }
 
@@ -159,29 +163,91 @@ std::string explain_bad_switch(std::string_view value) {
            " is not a switch value (give the flag alone, or =true/=false)";
 }
 
-// Returns "" and canonicalizes `value`, or returns why the value is rejected.
-std::string explain_unsigned(const FlagSpec& spec, std::string& value) {
+// The unit as a warning spells it: "seconds" rather than "s".
+std::string unit_words(const FlagSpec& spec) {
+    if (spec.unit == "s")
+        return "seconds";
+    if (spec.unit == "us")
+        return "microseconds";
+    return std::string(spec.unit);
+}
+
+// For a flag that accepts fractions: "1.0" becomes "1" and "0.5" becomes "1" (rounded up).
+// Returns "" and rewrites `value` to whole digits, or returns why the value is rejected.
+// `rounded` is set when the value was not whole.
+std::string whole_from_fraction(const FlagSpec& spec, std::string& value, bool& rounded) {
+    const auto dot = value.find('.');
+    if (!spec.accepts_fraction || dot == std::string::npos)
+        return {};
+    const std::string whole = value.substr(0, dot);
+    const std::string fraction = value.substr(dot + 1);
+    if (whole.empty() || fraction.empty() ||
+        whole.find_first_not_of(kDigits) != std::string::npos ||
+        fraction.find_first_not_of(kDigits) != std::string::npos)
+        return quote_for_message(value) + " is not a number";
+    rounded = fraction.find_first_not_of('0') != std::string::npos;
+    if (!rounded) {
+        value = whole;
+        return {};
+    }
+    // Rounded up by one: a trailing carry turns "9.5" into "10", "99.5" into "100".
+    std::string up = whole;
+    auto digit = up.rbegin();
+    for (; digit != up.rend() && *digit == '9'; ++digit)
+        *digit = '0';
+    if (digit == up.rend())
+        up.insert(up.begin(), '1');
+    else
+        ++*digit;
+    value = up;
+    return {};
+}
+
+// Returns "" and canonicalizes `value`, or returns why the value is rejected. With
+// BelowMinimum::Raise, a value below the minimum becomes the minimum, a fraction is rounded up,
+// and each change adds one line to policy.warnings.
+std::string explain_unsigned(const FlagSpec& spec, std::string& value, const ParsePolicy& policy) {
+    const bool raise = policy.below_minimum == BelowMinimum::Raise;
+    const std::string given = value;
+    bool rounded = false;
+    if (auto why = whole_from_fraction(spec, value, rounded); !why.empty())
+        return why;
+    if (rounded && !raise)
+        return quote_for_message(given) + " is not a whole number of " + unit_words(spec);
     if (value.find_first_not_of(kDigits) != std::string::npos)
         return quote_for_message(value) + " is not a whole number";
 
     std::uint64_t number = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
     const bool too_big = error == std::errc::result_out_of_range;
-    const bool in_range = !too_big && ((number >= spec.min && number <= spec.max) ||
-                                       (spec.zero_disables && number == 0));
+    const bool off = spec.zero_disables && number == 0;
+    if (raise && !too_big && !off && number < spec.min) {
+        if (policy.warnings != nullptr)
+            policy.warnings->push_back(spec.long_flag() + " " + given + " is below the minimum " +
+                                       std::to_string(spec.min) + "; using " +
+                                       std::to_string(spec.min));
+        value = std::to_string(spec.min);
+        return {};
+    }
+    const bool in_range = !too_big && ((number >= spec.min && number <= spec.max) || off);
     if (!in_range) {
-        std::string shown =
-            too_big ? value.substr(value.find_first_not_of('0')) : std::to_string(number);
+        std::string shown = rounded   ? given
+                            : too_big ? value.substr(value.find_first_not_of('0'))
+                                      : std::to_string(number);
         if (shown.size() > kMaxDigitsShown)
             shown = shown.substr(0, kMaxDigitsShown) + "...";
         return shown + " is out of range [" + std::to_string(spec.min) + ", " +
                std::to_string(spec.max) + "]" + (spec.zero_disables ? " (or 0 to disable)" : "");
     }
+    if (rounded && policy.warnings != nullptr)
+        policy.warnings->push_back(spec.long_flag() + " " + given + " is not a whole number of " +
+                                   unit_words(spec) + "; using " + std::to_string(number));
     value = std::to_string(number);
     return {};
 }
 
-std::string explain_invalid(const FlagSpec& spec, std::string& value) {
+std::string explain_invalid(const FlagSpec& spec, std::string& value,
+                            const ParsePolicy& policy = {}) {
     if (value.size() > kMaxFlagValueLength)
         return "value is too long (" + std::to_string(value.size()) + " characters, at most " +
                std::to_string(kMaxFlagValueLength) + ")";
@@ -191,7 +257,7 @@ std::string explain_invalid(const FlagSpec& spec, std::string& value) {
     case FlagType::Unsigned:
         if (value.empty())
             return "needs a number";
-        return explain_unsigned(spec, value);
+        return explain_unsigned(spec, value, policy);
     case FlagType::String:
         if (value.empty())
             return "needs a value";
@@ -343,7 +409,7 @@ void FlagValues::merge(const FlagValues& later) {
         set(entry.spec->name, entry.value);
 }
 
-FlagValues parse_flags(std::span<const std::string> args) {
+FlagValues parse_flags(std::span<const std::string> args, const ParsePolicy& policy) {
     if (args.size() > kMaxFlagArgs)
         throw FlagError("too many arguments (" + std::to_string(args.size()) + ", at most " +
                         std::to_string(kMaxFlagArgs) + ")");
@@ -351,7 +417,7 @@ FlagValues parse_flags(std::span<const std::string> args) {
     CLI::App app{"scx_gamer profile flags"};
     app.set_help_flag(); // --help is the daemon's, not a profile flag
     app.allow_extras();  // collected below to report them in our words
-    add_flags(app);
+    add_flags(app, policy);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 wants them reversed
     try {
@@ -433,7 +499,7 @@ gamer_tunables to_tunables(const Options& options) {
     return tunables;
 }
 
-void add_flags(CLI::App& app) {
+void add_flags(CLI::App& app, const ParsePolicy& policy) {
     for (const auto& spec : kFlags) {
         CLI::Option* option = nullptr;
         if (spec.type() == FlagType::Switch) {
@@ -447,7 +513,9 @@ void add_flags(CLI::App& app) {
         // A transform, not a check: it also rewrites the value into its canonical form.
         const FlagSpec* table_entry = &spec;
         option->transform(CLI::Validator(
-            [table_entry](std::string& value) { return explain_invalid(*table_entry, value); },
+            [table_entry, policy](std::string& value) {
+                return explain_invalid(*table_entry, value, policy);
+            },
             ""));
     }
 }

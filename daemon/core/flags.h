@@ -77,6 +77,9 @@ struct FlagSpec {
     std::uint32_t min = 0;            // Unsigned: the inclusive range [min, max]
     std::uint32_t max = 0;
     bool zero_disables = false; // Unsigned: 0 is accepted outside [min, max] and means "off"
+    // Unsigned: a decimal fraction such as 1.0 or 0.5 is accepted too (the original scx_gamer's
+    // --stats took seconds as a float). A whole one is that number; any other is rounded up.
+    bool accepts_fraction = false;
     // String: returns the canonical form, or throws FlagError saying why (without the flag name).
     std::string (*canonicalize)(std::string_view value) = nullptr;
     std::string_view value_name{}; // placeholder in --help: N, SECS, SPEC
@@ -124,12 +127,32 @@ class FlagValues {
     std::vector<Entry> entries_;
 };
 
+// What parsing does with a number below a flag's minimum (or a fraction of a whole-unit flag).
+//
+// Raise is for configuration written before it reached us: the daemon's command line
+// (SCX_FLAGS in /etc/default/scx, launch scripts) and profiles read from scx_loader's TOML.
+// Those were often written for the original scx_gamer, whose 10 us slices and 100 us timers are
+// below our minimums; rejecting them would leave the machine without a scheduler after a
+// reboot, so the value is raised to the minimum and one warning line says so.
+//
+// Reject is for everything an administrator types at us now (D-Bus ApplyFlags, scxgamerctl,
+// `scx_gamer config install --scx-flags` and `config validate-flags`): there a clear error
+// reaches the person who can fix the value, and we never persist or apply a value that differs
+// from what was asked without them seeing it. Values above a maximum fail in both modes.
+enum class BelowMinimum { Reject, Raise };
+struct ParsePolicy {
+    BelowMinimum below_minimum = BelowMinimum::Reject;
+    // With Raise: one line per changed value, e.g.
+    // "--slice-us 10 is below the minimum 100; using 100". Must outlive the parse.
+    std::vector<std::string>* warnings = nullptr;
+};
+
 // Parses profile flags ("--slice-us", "5000", "-a", "--primary-domain=0-3"). A flag given twice
 // keeps its last value. Rejects unknown flags, positional arguments, --help and --version (those
-// are the daemon's, not profile flags) and any value outside its whitelist or range. Throws
-// FlagError with a one-line message naming the flag, e.g.
+// are the daemon's, not profile flags) and any value outside its whitelist or range (below the
+// minimum: see ParsePolicy). Throws FlagError with a one-line message naming the flag, e.g.
 // "--slice-us: 5 is out of range [100, 100000]".
-FlagValues parse_flags(std::span<const std::string> args);
+FlagValues parse_flags(std::span<const std::string> args, const ParsePolicy& policy = {});
 
 // The canonical form of a value for flag `spec`; throws FlagError naming the flag.
 std::string canonical_value(const FlagSpec& spec, std::string_view value);
@@ -161,7 +184,7 @@ gamer_tunables to_tunables(const Options& options);
 
 // Adds every table flag to app, grouped by class, with descriptions from the table (so --help is
 // generated from it). After app.parse(), given_flags(app) returns what the user gave.
-void add_flags(CLI::App& app);
+void add_flags(CLI::App& app, const ParsePolicy& policy = {});
 FlagValues given_flags(const CLI::App& app);
 
 // One line per flag: "  -s, --slice-us N  ...": for documentation and `scxgamerctl flags`.

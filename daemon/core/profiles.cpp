@@ -112,7 +112,12 @@ class LoaderTomlReader {
         }
         const std::string name = key.substr(0, key.size() - kModeSuffix.size());
         try {
-            profiles.set(name, string_list(value, key));
+            // scx_loader's TOML may still hold the original scx_gamer's modes (its INSTALL.sh
+            // wrote them, e.g. "--slice-us", "10"): raised to our minimums, with a warning.
+            std::vector<std::string> raised;
+            profiles.set(name, string_list(value, key), {BelowMinimum::Raise, &raised});
+            for (const auto& warning : raised)
+                warnings_.push_back(at + key + ": " + warning);
         } catch (const Error& e) {
             warnings_.push_back(at + key + ": " + e.what() + "; " + fall_back(name, profiles));
         }
@@ -158,8 +163,9 @@ ProfileSet ProfileSet::builtin() {
     return set;
 }
 
-void ProfileSet::set(const std::string& name, std::vector<std::string> flags) {
-    FlagValues values = parse_flags(flags);
+void ProfileSet::set(const std::string& name, std::vector<std::string> flags,
+                     const ParsePolicy& policy) {
+    FlagValues values = parse_flags(flags, policy);
     profiles_[name] = Profile{name, std::move(flags), std::move(values)};
 }
 

@@ -36,8 +36,10 @@ class ProfileSet {
     // The built-in profiles: auto, gaming, lowlatency, powersave, server.
     static ProfileSet builtin();
 
-    // Adds or replaces a profile; throws FlagError when its flags are invalid.
-    void set(const std::string& name, std::vector<std::string> flags);
+    // Adds or replaces a profile; throws FlagError when its flags are invalid (see ParsePolicy
+    // for values below a minimum).
+    void set(const std::string& name, std::vector<std::string> flags,
+             const ParsePolicy& policy = {});
 
     const Profile* find(const std::string& name) const;
     // Every profile's canonical flags (to_args), by name.

@@ -38,7 +38,8 @@ void check_load(const ProfileLoad& load) {
         require(load.profiles.find(std::string(name)) != nullptr, "the mode profiles exist");
     for (const auto& [name, flags] : load.profiles.listing()) {
         const Profile* profile = load.profiles.find(name);
-        require(profile->values == parse_flags(profile->flags), "profiles hold validated flags");
+        require(profile->values == parse_flags(profile->flags, {BelowMinimum::Raise}),
+                "profiles hold validated flags (raised to the minimums, as read)");
         require(load.profiles.resolve(*profile, {}) == apply(Options{}, profile->values),
                 "a profile resolves to its flags over the defaults");
     }

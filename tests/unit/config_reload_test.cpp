@@ -93,7 +93,7 @@ TEST(ReloadProfiles, InvalidFlagKeepsThatProfilesCurrentFlags) {
     root.write(kLoaderToml, "[scheds.scx_gamer]\ngaming_mode = [\"--slice-us\", \"3000\"]\n"
                             "server_mode = [\"--slice-us\", \"9000\"]\n");
     const ProfileSet current = loaded(root);
-    root.write(kLoaderToml, "[scheds.scx_gamer]\ngaming_mode = [\"--slice-us\", \"5\"]\n"
+    root.write(kLoaderToml, "[scheds.scx_gamer]\ngaming_mode = [\"--slice-us\", \"100001\"]\n"
                             "server_mode = [\"--slice-us\", \"8000\"]\n");
 
     const ProfileReload reload = reload_profiles(current, "gaming", root.path());

@@ -3,6 +3,7 @@
 // every flag, with its short form where it has one, must appear in both, and with the same
 // description (range, unit, default) as describe_flag() gives.
 #include "core/flags.h"
+#include "core/original_flags.h"
 
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
@@ -131,6 +132,44 @@ TEST(DocsFlags, HelpDescribesEveryFlagAsTheTableDoes) {
             << "--help does not describe " << spec.long_flag() << " as \"" << describe_flag(spec)
             << "\":\n"
             << help;
+}
+
+// The man page's COMPATIBILITY section lists the original scx_gamer's flags that are accepted and
+// ignored (original_flag_table() in daemon/core/original_flags.cpp), one "- *--name*" line each.
+std::string man_section(const std::string& man, const std::string& heading) {
+    const auto begin = man.find("\n" + heading + "\n");
+    if (begin == std::string::npos)
+        return {};
+    const auto end = man.find("\n#", begin + heading.size() + 1);
+    return man.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+std::string ignored_list_line(const OriginalFlag& flag) {
+    std::string line = "- ";
+    if (flag.short_name != '\0')
+        line += std::string("*-") + flag.short_name + "*, ";
+    line += "*--" + std::string(flag.name) + "*";
+    if (flag.takes_value)
+        line += " _VALUE_";
+    return line;
+}
+
+TEST(DocsFlags, ManPageListsEveryIgnoredOriginalFlag) {
+    const std::string ignored = man_section(read_man_page(), "## Accepted and ignored");
+    ASSERT_FALSE(ignored.empty()) << kManPage << " has no \"## Accepted and ignored\" section";
+    for (const OriginalFlag& flag : original_flag_table())
+        EXPECT_NE(ignored.find("\n" + ignored_list_line(flag) + "\n"), std::string::npos)
+            << kManPage << " does not list \"" << ignored_list_line(flag)
+            << "\" under COMPATIBILITY, Accepted and ignored";
+}
+
+TEST(DocsFlags, ManPageListsNoIgnoredFlagThatTheTableLacks) {
+    const std::string ignored = man_section(read_man_page(), "## Accepted and ignored");
+    std::size_t listed = 0;
+    for (auto at = ignored.find("\n- "); at != std::string::npos; at = ignored.find("\n- ", at + 1))
+        ++listed;
+    EXPECT_EQ(listed, original_flag_table().size())
+        << "the man page's list of ignored original flags and original_flag_table() differ";
 }
 
 // The checks above must be able to fail: a near miss is not a mention.

@@ -159,11 +159,15 @@ INSTANTIATE_TEST_SUITE_P(
         GoodCase{{"-m", "all"}, "primary-domain", "all"},
         GoodCase{{"--primary-domain", "performance"}, "primary-domain", "performance"},
         GoodCase{{"--primary-domain=powersave"}, "primary-domain", "powersave"},
+        // The original scx_gamer's name for its fastest cores.
+        GoodCase{{"-m", "turbo"}, "primary-domain", "performance"},
         GoodCase{{"-m", "0-3,6"}, "primary-domain", "0-3,6"},
         GoodCase{{"-m", "3,0-2,7"}, "primary-domain", "0-3,7"},
         GoodCase{{"-m", "5"}, "primary-domain", "5"}, GoodCase{{"--stats", "0"}, "stats", "0"},
         GoodCase{{"--stats", "3600"}, "stats", "3600"}, GoodCase{{"-v"}, "verbose", "true"},
-        GoodCase{{"--verbose"}, "verbose", "true"},
+        // The original took --stats as float seconds; whole ones mean the same here.
+        GoodCase{{"--stats", "1.0"}, "stats", "1"}, GoodCase{{"--stats", "0.0"}, "stats", "0"},
+        GoodCase{{"--stats", "5.000"}, "stats", "5"}, GoodCase{{"--verbose"}, "verbose", "true"},
         GoodCase{{"--exit-dump-len", "0"}, "exit-dump-len", "0"},
         GoodCase{{"--exit-dump-len", "1048576"}, "exit-dump-len", "1048576"}));
 
@@ -227,6 +231,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--bg-min-share-pct", "5%"}, "--bg-min-share-pct: \"5%\" is not a whole number"},
         BadCase{{"--bg-min-share-pct"}, "--bg-min-share-pct: needs a value"},
         BadCase{{"--stats", "3601"}, "--stats: 3601 is out of range [0, 3600]"},
+        // Without BelowMinimum::Raise (ApplyFlags, config commands), no value is changed quietly.
+        BadCase{{"--stats", "0.5"}, "--stats: \"0.5\" is not a whole number of seconds"},
+        BadCase{{"--stats", "1."}, "--stats: \"1.\" is not a number"},
+        BadCase{{"--stats", ".5"}, "--stats: \".5\" is not a number"},
+        BadCase{{"--stats", "1.5.0"}, "--stats: \"1.5.0\" is not a number"},
+        BadCase{{"--stats", "3600.5"}, "--stats: \"3600.5\" is not a whole number of seconds"},
+        BadCase{{"--stats", "3601.0"}, "--stats: 3601 is out of range [0, 3600]"},
+        BadCase{{"--slice-us", "100.0"}, "--slice-us: \"100.0\" is not a whole number"},
         BadCase{{"--exit-dump-len", "1048577"},
                 "--exit-dump-len: 1048577 is out of range [0, 1048576]"},
         BadCase{{"--slice-us", "4294967296"},
@@ -251,8 +263,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--mm-affinity=yes"},
                 "--mm-affinity: \"yes\" is not a switch value (give the flag alone, or "
                 "=true/=false)"},
-        BadCase{{"--primary-domain", "turbo"},
-                "--primary-domain: \"turbo\" is not all, performance, powersave or a CPU list"},
+        BadCase{{"--primary-domain", "fastest"},
+                "--primary-domain: \"fastest\" is not all, performance, powersave, turbo or a "
+                "CPU list"},
         BadCase{{"--primary-domain", "All"},
                 "--primary-domain: \"All\" may only contain a-z, 0-9, ',' and '-'"},
         BadCase{{"-m", "0-"}, "--primary-domain: invalid CPU list \"0-\": range 0- has no end"},
@@ -512,6 +525,143 @@ TEST(Tunables, Defaults) {
     EXPECT_EQ(tunables.avoid_smt, 0u);
     EXPECT_EQ(tunables.game_preempt, 1u);
     EXPECT_EQ(tunables.verbose, 0u);
+}
+
+// ---- Command lines and profiles written for the original scx_gamer (BelowMinimum::Raise) ----
+
+struct Raised {
+    FlagValues values;
+    std::vector<std::string> warnings;
+};
+
+Raised parse_raising(const Args& args) {
+    Raised raised;
+    raised.values = parse_flags(args, {BelowMinimum::Raise, &raised.warnings});
+    return raised;
+}
+
+std::string parse_raising_error(const Args& args) {
+    try {
+        parse_raising(args);
+    } catch (const FlagError& error) {
+        return error.what();
+    }
+    return "<no error>";
+}
+
+TEST(RaiseToMinimum, EveryFlagWithAMinimumIsRaisedWithOneWarning) {
+    for (const auto& spec : flag_table()) {
+        if (spec.type() != FlagType::Unsigned || spec.min <= 1)
+            continue; // 0 (and so 0 below 1) means "off" where the minimum is 1
+        const std::string below = std::to_string(spec.min - 1);
+        const Raised raised = parse_raising({spec.long_flag(), below});
+        EXPECT_EQ(*raised.values.find(spec.name), std::to_string(spec.min)) << spec.name;
+        EXPECT_EQ(raised.warnings,
+                  (std::vector<std::string>{spec.long_flag() + " " + below +
+                                            " is below the minimum " + std::to_string(spec.min) +
+                                            "; using " + std::to_string(spec.min)}))
+            << spec.name;
+        // The same value is still an error where nothing is raised.
+        EXPECT_THAT(parse_error({spec.long_flag(), below}), HasSubstr("is out of range"));
+    }
+}
+
+TEST(RaiseToMinimum, WarningNamesBothValues) {
+    const Raised raised = parse_raising(
+        {"--slice-us", "10", "--game-slice-us", "5", "-w", "100", "--bg-starve-us", "0"});
+    EXPECT_THAT(raised.warnings, ::testing::UnorderedElementsAre(
+                                     "--slice-us 10 is below the minimum 100; using 100",
+                                     "--game-slice-us 5 is below the minimum 50; using 50",
+                                     "--wakeup-timer-us 100 is below the minimum 250; using 250",
+                                     "--bg-starve-us 0 is below the minimum 1000; using 1000"));
+    EXPECT_EQ(to_args(raised.values), (Args{"--slice-us", "100", "--game-slice-us", "50",
+                                            "--wakeup-timer-us", "250", "--bg-starve-us", "1000"}));
+}
+
+TEST(RaiseToMinimum, ZeroThatDisablesIsKeptWithoutAWarning) {
+    const Raised raised = parse_raising({"--wakeup-timer-us", "0", "--bg-min-share-pct", "0"});
+    EXPECT_TRUE(raised.warnings.empty());
+    EXPECT_EQ(to_args(raised.values), (Args{"--wakeup-timer-us", "0", "--bg-min-share-pct", "0"}));
+}
+
+TEST(RaiseToMinimum, ValuesInRangeAreNotWarnedAbout) {
+    const Raised raised = parse_raising({"--slice-us", "100", "--stats", "2", "-a"});
+    EXPECT_TRUE(raised.warnings.empty());
+    EXPECT_EQ(to_args(raised.values), (Args{"--slice-us", "100", "--mm-affinity", "--stats", "2"}));
+}
+
+TEST(RaiseToMinimum, AboveTheMaximumStillFails) {
+    EXPECT_EQ(parse_raising_error({"--slice-us", "100001"}),
+              "--slice-us: 100001 is out of range [100, 100000]");
+    EXPECT_EQ(parse_raising_error({"--wakeup-timer-us", "1000001"}),
+              "--wakeup-timer-us: 1000001 is out of range [250, 1000000] (or 0 to disable)");
+    EXPECT_EQ(parse_raising_error({"--stats", "3601"}), "--stats: 3601 is out of range [0, 3600]");
+    EXPECT_EQ(parse_raising_error({"--stats", "3600.5"}),
+              "--stats: 3600.5 is out of range [0, 3600]");
+    EXPECT_EQ(parse_raising_error({"--slice-us", "99999999999999999999999"}),
+              "--slice-us: 99999999999999999999... is out of range [100, 100000]");
+}
+
+TEST(RaiseToMinimum, GarbageStillFails) {
+    EXPECT_EQ(parse_raising_error({"--slice-us", "-5"}),
+              "--slice-us: \"-5\" is not a whole number");
+    EXPECT_EQ(parse_raising_error({"--slice-us", "10.5"}),
+              "--slice-us: \"10.5\" is not a whole number");
+    EXPECT_EQ(parse_raising_error({"--stats", "1e3"}), "--stats: \"1e3\" is not a whole number");
+    EXPECT_EQ(parse_raising_error({"--stats", "0.5s"}), "--stats: \"0.5s\" is not a number");
+}
+
+TEST(RaiseToMinimum, FractionalStatsRoundUpWithAWarning) {
+    const Raised half = parse_raising({"--stats", "0.5"});
+    EXPECT_EQ(*half.values.find("stats"), "1"); // not 0, which would turn stats off
+    EXPECT_EQ(half.warnings,
+              (std::vector<std::string>{"--stats 0.5 is not a whole number of seconds; using 1"}));
+    EXPECT_EQ(*parse_raising({"--stats", "2.25"}).values.find("stats"), "3");
+    EXPECT_EQ(*parse_raising({"--stats", "9.5"}).values.find("stats"), "10");
+    EXPECT_EQ(*parse_raising({"--stats", "99.01"}).values.find("stats"), "100");
+    const Raised whole = parse_raising({"--stats", "1.0"});
+    EXPECT_EQ(*whole.values.find("stats"), "1");
+    EXPECT_TRUE(whole.warnings.empty());
+    EXPECT_EQ(apply(Options{}, parse_raising({"--stats", "0"}).values).stats_secs, 0u); // off
+}
+
+// The original's scx_loader modes (its INSTALL.sh wrote them to /etc/scx_loader.toml).
+TEST(RaiseToMinimum, TheOriginalsLoaderModesParse) {
+    const Raised gaming = parse_raising(
+        {"--slice-us", "10", "--mm-affinity", "--wakeup-timer-us", "100", "--stats", "0"});
+    EXPECT_EQ(to_args(gaming.values), (Args{"--slice-us", "100", "--mm-affinity",
+                                            "--wakeup-timer-us", "250", "--stats", "0"}));
+    EXPECT_EQ(gaming.warnings.size(), 2u);
+
+    const Raised lowlatency = parse_raising(
+        {"--slice-us", "5", "--mm-affinity", "--wakeup-timer-us", "50", "--stats", "0"});
+    EXPECT_EQ(to_args(lowlatency.values), (Args{"--slice-us", "100", "--mm-affinity",
+                                                "--wakeup-timer-us", "250", "--stats", "0"}));
+    EXPECT_EQ(parse_raising({"--slice-us", "20", "--stats", "0"}).warnings.size(), 1u);
+    EXPECT_EQ(parse_raising({"--slice-us", "15", "--stats", "0"}).warnings.size(), 1u);
+
+    const Raised monitor =
+        parse_raising({"--stats", "1.0", "--slice-us", "10", "--wakeup-timer-us", "100"});
+    const Options options = apply(Options{}, monitor.values);
+    EXPECT_EQ(options.stats_secs, 1u);
+    EXPECT_EQ(options.slice_us, 100u);
+    EXPECT_EQ(options.wakeup_timer_us, 250u);
+    EXPECT_THAT(monitor.warnings, ::testing::UnorderedElementsAre(
+                                      "--slice-us 10 is below the minimum 100; using 100",
+                                      "--wakeup-timer-us 100 is below the minimum 250; using 250"));
+}
+
+TEST(RaiseToMinimum, OnTheDaemonsCliApp) {
+    CLI::App app{"scx_gamer"};
+    std::vector<std::string> warnings;
+    add_flags(app, {BelowMinimum::Raise, &warnings});
+    Args args = {"--stats", "0.5", "--slice-us", "10"};
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+    EXPECT_EQ(to_args(given_flags(app)), (Args{"--slice-us", "100", "--stats", "1"}));
+    EXPECT_THAT(warnings, ::testing::UnorderedElementsAre(
+                              "--stats 0.5 is not a whole number of seconds; using 1",
+                              "--slice-us 10 is below the minimum 100; using 100"));
 }
 
 // ---- CLI11 App built from the table ----

@@ -164,7 +164,7 @@ TEST(ProfilesFromLoaderToml, ABadKeyCostsOnlyThatProfile) {
     last_good.set("lowlatency", {"--slice-us", "900"});
     last_good.set("raid", {"-a"});
     const ProfileLoad load = profiles_from_loader_toml(R"([scheds.scx_gamer]
-gaming_mode = ["--slice-us", "5"]
+gaming_mode = ["--slice-us", "100001"]
 lowlatency_mode = "--slice-us 800"
 raid_mode = [1, 2]
 party_mode = ["--bogus"]
@@ -173,7 +173,7 @@ colour = "blue"
 )",
                                                        "c.toml", last_good);
     EXPECT_THAT(load.warnings,
-                ElementsAre("c.toml:2:15: gaming_mode: --slice-us: 5 is out of range [100, "
+                ElementsAre("c.toml:2:15: gaming_mode: --slice-us: 100001 is out of range [100, "
                             "100000]; using the built-in \"gaming\" profile",
                             "c.toml:3:19: lowlatency_mode: must be a list of strings, e.g. "
                             "lowlatency_mode = [\"--slice-us\", \"2000\"]; keeping the previous "
@@ -189,6 +189,33 @@ colour = "blue"
     EXPECT_EQ(flags_of(load, "raid"), (Flags{"--mm-affinity"}));
     EXPECT_EQ(flags_of(load, "server"), (Flags{"--slice-us", "20000"}));
     EXPECT_EQ(load.profiles.find("party"), nullptr);
+}
+
+// The original scx_gamer's INSTALL.sh wrote these modes into /etc/scx_loader.toml: below our
+// minimums, they are raised with a warning rather than costing the profile.
+TEST(ProfilesFromLoaderToml, TheOriginalsModesAreRaisedToTheMinimums) {
+    const ProfileLoad load = profiles_from_loader_toml(R"([scheds.scx_gamer]
+gaming_mode = ["--slice-us", "10", "--mm-affinity", "--wakeup-timer-us", "100", "--stats", "0"]
+lowlatency_mode = ["--slice-us", "5", "--mm-affinity", "--wakeup-timer-us", "50", "--stats", "0"]
+powersave_mode = ["--slice-us", "20", "--stats", "1.0"]
+)",
+                                                       "c.toml");
+    EXPECT_THAT(load.warnings,
+                ElementsAre(HasSubstr("c.toml:2:15: gaming_mode: --slice-us 10 is below the "
+                                      "minimum 100; using 100"),
+                            HasSubstr("c.toml:2:15: gaming_mode: --wakeup-timer-us 100 is below "
+                                      "the minimum 250; using 250"),
+                            HasSubstr("c.toml:3:19: lowlatency_mode: --slice-us 5 is below the "
+                                      "minimum 100; using 100"),
+                            HasSubstr("c.toml:3:19: lowlatency_mode: --wakeup-timer-us 50 is "
+                                      "below the minimum 250; using 250"),
+                            "c.toml:4:18: powersave_mode: --slice-us 20 is below the minimum "
+                            "100; using 100"));
+    const Flags raised = {"--slice-us", "100", "--mm-affinity", "--wakeup-timer-us", "250",
+                          "--stats",    "0"};
+    EXPECT_EQ(flags_of(load, "gaming"), raised);
+    EXPECT_EQ(flags_of(load, "lowlatency"), raised);
+    EXPECT_EQ(flags_of(load, "powersave"), (Flags{"--slice-us", "100", "--stats", "1"}));
 }
 
 TEST(ProfilesFromLoaderToml, WarnsThatDefaultSchedScxGamerBreaksScxLoader) {

@@ -47,4 +47,23 @@ start_daemon || fail "daemon re-attaches after SIGKILL"
 stop_daemon TERM
 check "and exits 0 again" test "$DAEMON_STATUS" -eq 0
 
+
+# A command line written for the original scx_gamer (its scx_loader Gaming mode, with a float
+# --stats and the original's -w switch) still starts the scheduler: values below our minimums are
+# raised and the original's flags we do not use are ignored, one warning each.
+start_daemon --stats 1.0 --slice-us 10 --wakeup-timer-us 100 --enable-numa -w ||
+    fail "a command line for the original scx_gamer attaches"
+check "original's flags: state is enabled" state_is enabled
+check "original's flags: --slice-us raised, with a warning" \
+    log_has "$DAEMON_LOG" "--slice-us 10 is below the minimum 100; using 100"
+check "original's flags: --wakeup-timer-us raised, with a warning" \
+    log_has "$DAEMON_LOG" "--wakeup-timer-us 100 is below the minimum 250; using 250"
+check "original's flags: --enable-numa ignored, with a warning" \
+    log_has "$DAEMON_LOG" "--enable-numa is a flag of the original scx_gamer that this one does not use; ignored"
+check "original's flags: -w read as the original's --no-wake-sync" \
+    log_has "$DAEMON_LOG" "--no-wake-sync is a flag of the original scx_gamer that this one does not use; ignored"
+stop_daemon TERM
+check "original's flags: SIGTERM exits 0 (was $DAEMON_STATUS)" test "$DAEMON_STATUS" -eq 0
+check "original's flags: state back to disabled" wait_for 2 state_is disabled
+
 finish
