@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # In the VM: the floor for everyone else (docs/scheduler.md). Any local user can make a process
 # look like a game; here `nobody` starts one spinning fake game more than there are CPUs (argv[0]
-# ends in .exe, so the classifier takes it for a Wine game). Root CPU hogs must still get their
+# ends in .exe, so the classifier takes it for a Wine game; the rules file makes every user
+# eligible, as an administrator may). Root CPU hogs must still get their
 # floor (--bg-min-share-pct) of the CPU, measured from /proc/PID/stat over 10 s: first one hog
 # pinned to each CPU, then, after the floor was raised live, one hog free to run anywhere. The
 # daemon must stay alive and the scheduler attached.
@@ -48,7 +49,11 @@ measure() {
     done
 }
 
-start_daemon --bg-min-share-pct "$flag" || { fail "daemon attaches"; finish; exit 1; }
+# nobody has no active local session: only a rules file that makes every user eligible lets its
+# processes be games (docs/games.md, [detection]). That is the misclassification this guards.
+rules=$(mktemp /tmp/games.XXXXXX.toml)
+printf '[detection]\nusers = "everyone"\n' >"$rules"
+start_daemon --rules "$rules" --bg-min-share-pct "$flag" || { fail "daemon attaches"; finish; exit 1; }
 
 games=()
 for _ in $(seq $((ncpus + 1))); do
