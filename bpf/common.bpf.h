@@ -32,8 +32,10 @@
 
 /*
  * The sched_ext output kfuncs take a format string plus its arguments as an array of u64
- * ("bstr"): build both on the stack, like bpf_printk() does for its helper.
+ * ("bstr"): build both on the stack, like bpf_printk() does for its helper. (clang-format would
+ * fold the _Pragma lines into each other.)
  */
+/* clang-format off */
 #define __gamer_bstr_call(call, fmt, args...)						\
 ({											\
 	static char ___fmt[] = fmt;							\
@@ -45,6 +47,7 @@
 	_Pragma("GCC diagnostic pop")							\
 	call;										\
 })
+/* clang-format on */
 
 /* Abort the scheduler: the kernel falls back to its default class and reports fmt as msg. */
 #define scx_bpf_error(fmt, args...)							\
