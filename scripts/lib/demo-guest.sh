@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo itself, run where sched_ext exists (the VM, or a CachyOS machine): see scripts/demo.
+# SCX_GAMER_DEMO_SECONDS: measured seconds of each side-by-side run (0: no side-by-side).
 set -euo pipefail
-: "${SCX_GAMER:?}" "${SCXGAMERCTL:?}" "${SYNTHETIC_GAME:?}"
+: "${SCX_GAMER:?}" "${SCXGAMERCTL:?}" "${SYNTHETIC_GAME:?}" "${SCX_GAMER_BUILD:?}"
+seconds=${SCX_GAMER_DEMO_SECONDS:-5}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 state() { cat /sys/kernel/sched_ext/state; }
@@ -52,3 +54,7 @@ kill -TERM "$daemon"
 status=0; wait "$daemon" || status=$?
 trap - EXIT
 say "scx_gamer stopped on SIGTERM with status $status; sched_ext state: $(state)"
+
+[ "$seconds" != 0 ] || exit 0
+say "Side by side: the same game and background load, under EEVDF and then under scx_gamer"
+python3 "$(dirname "$0")/demo-side-by-side.py" "$SCX_GAMER_BUILD" --duration "$seconds"
