@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ beside bench/run-vm-bench on a --no-vm run
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST_BENCH = os.path.join(ROOT, "bench", "lib", "guest-bench.py")
 
