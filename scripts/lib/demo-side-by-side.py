@@ -116,11 +116,16 @@ def main():
             tag, _, body = line.rstrip("\n").partition(" ")
             if tag == "@@INFO":
                 info = json.loads(body)
+                if info.get("calibration"):
+                    say("calibrated: %.1f work units per microsecond" % (
+                        info["calibration"]["units_per_us"]))
             elif tag == "@@PROGRESS":
                 p = json.loads(body)
-                what = ("the kernel's own scheduler, no sched_ext" if p["scheduler"] == "eevdf"
-                        else "starting the daemon; the game must be detected before the load")
-                say("[%d/%d] %s (%s): the game and the load for %g s..." % (
+                if p.get("phase"):  # the benchmark's detection pass: not planned here
+                    continue
+                what = ("no sched_ext scheduler" if p["scheduler"] == "eevdf" else
+                        "the daemon, --profile %s; the game detected first" % a.profile)
+                say("[%d/%d] %s (%s): game + load for %g s..." % (
                     p["index"] + 1, p["total"], rvb.scheduler_label(p["scheduler"]), what,
                     a.warmup + a.duration))
             elif tag == "@@RESULT":
