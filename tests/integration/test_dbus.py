@@ -1562,7 +1562,7 @@ console.log(JSON.stringify(out));
     def test_agent_unit_and_autostart_entry(self):
         unit = configparser.ConfigParser(interpolation=None, strict=False)
         unit.optionxform = str
-        unit.read(self.path("systemd", "scxgamerctl-agent.service"))
+        unit.read(self.path("systemd", "scxgamerctl-agent.service.in"))
         self.assertIn("scxgamerctl agent", unit["Service"]["ExecStart"])
         self.assertEqual(unit["Install"]["WantedBy"], "graphical-session.target")
         entry = configparser.ConfigParser(interpolation=None)
