@@ -67,7 +67,6 @@ fi
 
 # The build staged by `cmake --install` (scripts/lib/install.sh), removed on exit.
 stage_build
-trap remove_stage EXIT
 mapfile -t FILES < <(files_to_install)
 
 # The manifest after this install: what we install now plus what an earlier install left that

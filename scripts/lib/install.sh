@@ -98,6 +98,8 @@ stage_build() {
             "-DCMAKE_INSTALL_PREFIX=/usr (the default preset does)"
     [ ! -e "$manifest" ] || had_manifest=1
     STAGE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scx_gamer-stage.XXXXXX")
+    # Until the caller's own exit trap takes over (INSTALL.sh's finish calls remove_stage too).
+    trap remove_stage EXIT
     chmod 0755 "$STAGE_DIR"
     if ! log=$(DESTDIR=$STAGE_DIR/root cmake --install "$BUILD_DIR" 2>&1); then
         remove_stage
@@ -113,7 +115,7 @@ stage_build() {
         die "cmake --install made something that is not a regular file: $odd"
     fi
     # Where UNINSTALL.sh may remove files (manifest_entries) is all INSTALL.sh may install.
-    odd=$(find "$STAGE_DIR/root" -type f -printf '/%P\n' | grep -Ev '^/(usr|etc/xdg/autostart)/' | head -n 3)
+    odd=$(find "$STAGE_DIR/root" -type f -printf '/%P\n' | awk '!/^\/(usr|etc\/xdg\/autostart)\//' | head -n 3)
     if [ -n "$odd" ]; then
         remove_stage
         die "cmake --install put files outside /usr and /etc/xdg/autostart: $odd"
@@ -131,6 +133,20 @@ files_to_install() {
     [ -n "$STAGE_DIR" ] || die "files_to_install: stage_build was not run"
     find "$STAGE_DIR/root" -type f -printf '%P\t%m\n' | LC_ALL=C sort | while IFS=$'\t' read -r rel mode; do
         printf '%s\t%s\t0%s\n' "$STAGE_DIR/root/$rel" "/$rel" "$mode"
+    done
+}
+
+# After UNINSTALL.sh removed PATH (absolute, under ROOT): the directories that are scx_gamer's own
+# (the nearest one named scx_gamer and those below it, e.g. /usr/share/doc/scx_gamer/examples) go
+# too once empty. Shared directories (/usr/share/man/man8) stay, whoever created them.
+remove_own_dirs() { # PATH
+    local dir=${1%/*} own
+    case $dir/ in */scx_gamer/*) ;; *) return 0 ;; esac
+    own=$dir/
+    own=${own%%/scx_gamer/*}/scx_gamer
+    while [ "${#dir}" -ge "${#own}" ]; do
+        rmdir "$ROOT$dir" 2>/dev/null || return 0
+        dir=${dir%/*}
     done
 }
 

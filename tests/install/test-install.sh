@@ -61,7 +61,8 @@ new_root() {
         "$root"/usr/share/dbus-1/system-services "$root"/usr/share/polkit-1/actions "$root"/var/lib \
         "$root"/etc/xdg/autostart "$root"/usr/share/bash-completion/completions \
         "$root"/usr/share/zsh/site-functions "$root"/usr/share/fish/vendor_completions.d \
-        "$root"/usr/share/man/man1 "$root"/usr/share/man/man8
+        "$root"/usr/share/man/man1 "$root"/usr/share/man/man8 "$root"/usr/share/dbus-1/interfaces \
+        "$root"/usr/share/doc "$root"/usr/share/licenses
     printf '%s' "$STOCK_DEFAULT_SCX" >"$root/etc/default/scx"
     printf '# set by the Kernel Manager\ndefault_sched = "scx_lavd"   # boot\ndefault_mode = "Gaming"\n\n[scheds.scx_lavd]\ngaming_mode = ["--performance", "--pinned-slice-us", "500"]' \
         >"$root/etc/scx_loader.toml"
