@@ -68,6 +68,7 @@ fi
 for path in "${INSTALLED[@]}"; do
     if [ -e "$ROOT$path" ] || [ -L "$ROOT$path" ]; then
         rm -f "$ROOT$path"
+        remove_own_dirs "$path"
         note "removed $ROOT$path"
     fi
 done

@@ -92,7 +92,7 @@ check "systemctl stop scx.service" systemctl stop scx.service
 check "sched_ext is disabled" wait_for 30 state_is disabled
 
 # ---- scx_gamer.service ----
-install -m 0644 "$REPO/systemd/scx_gamer.service" /usr/lib/systemd/system/
+install -m 0644 "$(dirname "$SCX_GAMER")/../systemd/scx_gamer.service" /usr/lib/systemd/system/
 rm -f /etc/default/scx_gamer
 systemctl daemon-reload
 check "systemctl start scx_gamer.service" systemctl start scx_gamer.service
