@@ -955,10 +955,17 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	if (!urgent)
 		cctx->games_first_since = 0;
 
-	/* The time since the CPU's last event (idle, mostly) counts into its utilization. */
-	account_cpu_time(cctx, urgent, 0, now);
-	cctx->charged_at = now;
-	set_cpu_perf(cpu, cctx, tctx->is_game, false);
+	/*
+	 * The time since the CPU's last event (idle, mostly) counts into its utilization. Only when
+	 * p starts on this CPU: a task's policy or affinity change runs this for a task on another
+	 * CPU, whose runqueue is the one locked, and the kernel refuses a performance target for
+	 * any CPU but the locked one.
+	 */
+	if (scx_bpf_task_cpu(p) == cpu) {
+		account_cpu_time(cctx, urgent, 0, now);
+		cctx->charged_at = now;
+		set_cpu_perf(cpu, cctx, tctx->is_game, false);
+	}
 
 	if (tctx->is_game && tctx->woke_at)
 		/* The wakeup may have been stamped by another CPU's clock, a hair ahead. */
