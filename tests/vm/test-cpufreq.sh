@@ -5,9 +5,8 @@
 #   - a CPU hog pinned to each CPU: every CPU asks for full speed (1024);
 #   - the hogs gone: the CPUs go down (an idle CPU asks for 0; the CPU that runs the query, and
 #     the daemon answering it, may still be up, so all but one must be below full speed);
-#   - a hog busy about a quarter of the time on the last CPU: its target is between those, above
-#     0 and below full speed. An idle CPU asks for 0, so the target is sampled 30 times and the
-#     highest counts (all 30 samples falling into idle time: 0.75^30, about 2 in 10^4).
+#   - a hog busy about a quarter of the time on the last CPU: while that CPU runs it, it asks for
+#     more than nothing and, most of the time, less than full speed (see below for why "most").
 # The thresholds are the policy's (full speed from 3/4 busy), with room for the test's own
 # processes; none depends on how fast the VM runs, as utilization is a ratio of times.
 source "$(dirname "$0")/lib.sh"
@@ -61,16 +60,64 @@ while True:
 ' &
 partial=$!
 sleep 2
-best=0
-for _ in $(seq 30); do
-    # shellcheck disable=SC2207
-    now=($(targets))
-    t=${now[$last]:-0}
-    [ "$t" -gt "$best" ] && best=$t
-done
-echo "# partly busy CPU $last: highest of 30 samples $best"
-check "a CPU busy a quarter of the time asks for more than nothing ($best)" test "$best" -gt 0
-check "and for less than full speed ($best)" test "$best" -lt 1024
+# What the last CPU asks for, 200 times ~40 ms apart, from one process on CPU 0 (a python start
+# per sample would keep CPU 0 busy, see below). An idle CPU asks for 0, so only the samples that
+# found the CPU running the load (non-zero; about a quarter of them) say anything about it.
+#
+# Why not "the highest sample is below full speed": a CPU that has been busy without a break for
+# the last 10 ms or more asks for full speed at once (cpu_util()'s recent window, so that a CPU
+# that just became busy speeds up within ~10 ms), and that is right. Under TCG the guest does not
+# see 3 ms bursts: while a vCPU is not executed (single-threaded TCG runs the vCPUs in turn, so a
+# busy CPU 0 holds CPU 1 back; the host is shared) guest time passes and the task counts as
+# running. Measured with one python start per sample (CPU 0 busy): bursts of 3.4 ms median, 8 ms
+# p90, 16 ms p99, 41 ms at most, 79 of 1604 at 10 ms or longer; a burst of 10 ms or more after
+# the window restarts legitimately reads 1024, and "the highest of 30 samples" read 1024 in an
+# earlier run. With this sampler (CPU 0 mostly idle) 46 non-zero samples ranged 128-512, load
+# 31% busy. The median of the samples taken while the CPU ran the load is what follows the
+# load: below full speed unless the CPU was mostly in such long bursts; a scheduler that ignored the load (always 1024) fails it.
+before=$(awk '{print $14 + $15}' "/proc/$partial/stat")
+before_at=$(date +%s%N)
+# shellcheck disable=SC2207 # split into samples
+running=($(python3 - "$last" <<'PY'
+import json, socket, sys, time
+cpu = int(sys.argv[1])
+for _ in range(200):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect("/var/run/scx/root/stats")
+    f = s.makefile("rw")
+    f.write(json.dumps({"req": "stats", "args": {"target": "top"}}) + "\n")
+    f.flush()
+    reply = f.readline()
+    s.close()
+    def find(node):
+        if isinstance(node, dict):
+            if "cpuperf_targets" in node:
+                return node["cpuperf_targets"]
+            for value in node.values():
+                found = find(value)
+                if found is not None:
+                    return found
+        return None
+    targets = find(json.loads(reply)) or ""
+    targets = targets.split() if isinstance(targets, str) else targets
+    if len(targets) > cpu and int(targets[cpu]) > 0:
+        print(targets[cpu])
+    time.sleep(0.04)
+PY
+))
+after=$(awk '{print $14 + $15}' "/proc/$partial/stat")
+after_at=$(date +%s%N)
+# Its real share of the CPU meanwhile (user + system time in 1/100 s, see proc(5)).
+busy_pct=$(( (after - before) * 10 * 1000 * 1000 * 100 / (after_at - before_at) ))
+median=0
+if [ "${#running[@]}" -gt 0 ]; then
+    median=$(printf '%s\n' "${running[@]}" | sort -n | sed -n "$(( (${#running[@]} + 1) / 2 ))p")
+fi
+echo "# partly busy CPU $last: ${busy_pct}% busy; non-zero samples (${#running[@]} of 200):" \
+    "${running[*]}"
+check "a CPU busy a quarter of the time asks for more than nothing (${#running[@]} samples)" \
+    test "${#running[@]}" -gt 0
+check "and, in the median, for less than full speed ($median)" test "$median" -lt 1024
 kill "$partial"; wait "$partial" 2>/dev/null || true
 
 sets_after=$(stat_of nr_cpuperf_sets)
