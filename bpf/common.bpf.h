@@ -76,6 +76,11 @@ static __always_inline u64 min_u64(u64 a, u64 b)
 	return a < b ? a : b;
 }
 
+static __always_inline u64 max_u64(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+
 /* v scaled by the inverse of p's weight (100 = nice 0), as CPU time is charged to vtime. */
 static __always_inline u64 scale_by_weight_inverse(const struct task_struct *p, u64 v)
 {

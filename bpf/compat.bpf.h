@@ -41,6 +41,7 @@ const struct cpumask *scx_bpf_get_idle_cpumask(void) __ksym __weak;
 void scx_bpf_put_idle_cpumask(const struct cpumask *cpumask) __ksym __weak;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym __weak;
 void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym __weak;
+void scx_bpf_cpuperf_set(s32 cpu, u32 perf) __ksym __weak;
 
 /* Generic BPF kfuncs (cpumask kptrs since 6.3, numeric open-coded iterators since 6.4). */
 struct bpf_cpumask *bpf_cpumask_create(void) __ksym __weak;
@@ -186,6 +187,22 @@ static inline s32 scx_bpf_select_cpu_and(struct task_struct *p, s32 prev_cpu, u6
 		return -EBUSY;
 	}
 	return cpu;
+}
+
+/* ---- Handing the tasks of this CPU's local DSQ back to ops.enqueue() (SCX_ENQ_REENQ) ----
+ * 6.12  scx_bpf_reenqueue_local(), returns how many; only from ops.cpu_release()
+ * 6.19  scx_bpf_reenqueue_local___v2(): from any context, done when the CPU next schedules;
+ *       the first form is to go in 6.23
+ */
+u32 scx_bpf_reenqueue_local___v1(void) __ksym __weak;
+void scx_bpf_reenqueue_local___v2___gamer(void) __ksym __weak;
+
+static inline void scx_bpf_reenqueue_local(void)
+{
+	if (bpf_ksym_exists(scx_bpf_reenqueue_local___v2___gamer))
+		scx_bpf_reenqueue_local___v2___gamer();
+	else
+		scx_bpf_reenqueue_local___v1();
 }
 
 /* ---- Refilling a task's time slice ----

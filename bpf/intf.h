@@ -99,11 +99,27 @@ enum gamer_stat_idx {
 	GAMER_STAT_BG_STARVE_GUARD,   /* background dispatched first because it waited too long */
 	GAMER_STAT_MIGRATIONS,        /* a task started on a different CPU than it last ran on */
 	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
-	GAMER_STAT_RT_WAKER_LOCAL,    /* of game enqueues: woken by a real-time task, run after it */
 	GAMER_STAT_OVERDUE_RUN,       /* tasks run out of deadline order: they waited too long */
 	GAMER_STAT_BG_FLOOR,          /* background dispatched first: it had less than its floor */
+	/* -- CPU frequency, idle and fast paths (docs/scheduler.md) -- */
+	GAMER_STAT_LOCAL_PREEMPT,     /* game threads woken on their own CPU that preempted the
+					 background work there, without kicking a CPU */
+	GAMER_STAT_REENQUEUED,        /* tasks handed back from a local DSQ (a real-time or other
+					 higher-class task took the CPU) and queued again */
+	GAMER_STAT_KTHREAD_ENQUEUED,  /* per-CPU kernel thread enqueues (queued with game threads) */
+	GAMER_STAT_WAKEUP_TIMER_RUNS, /* runs of the wakeup timer (none while the queues are empty) */
+	GAMER_STAT_CPUPERF_SETS,      /* changes of a CPU's performance target */
 	GAMER_NR_STATS,
 };
+
+/*
+ * ---- CPU frequency: each CPU's performance target, as last set ----
+ * Per-CPU array `cpu_perf` (one u64 per CPU): the value the scheduler last gave
+ * scx_bpf_cpuperf_set() for that CPU, in [0, GAMER_CPUPERF_ONE]. The kernel sets every CPU to
+ * GAMER_CPUPERF_ONE when a sched_ext scheduler attaches; schedutil reads the target as the CPU's
+ * utilization. Readable even where no cpufreq driver uses it (a VM).
+ */
+#define GAMER_CPUPERF_ONE 1024 /* SCX_CPUPERF_ONE: full speed */
 
 /*
  * Game wakeup latency (runnable -> running) histogram. Bucket i covers

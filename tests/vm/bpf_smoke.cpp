@@ -96,9 +96,10 @@ bool bpf_lsm_active() {
 
 const char* stat_name(int idx) {
     static const char* const names[] = {
-        "dispatched",    "direct_dispatched", "kicks",           "preempt_kicks",
-        "game_enqueued", "bg_enqueued",       "bg_starve_guard", "migrations",
-        "game_wakeups",  "rt_waker_local",    "overdue_runs",    "bg_floor",
+        "dispatched",   "direct_dispatched", "kicks",      "preempt_kicks",    "game_enqueued",
+        "bg_enqueued",  "bg_starve_guard",   "migrations", "game_wakeups",     "overdue_runs",
+        "bg_floor",     "local_preempt",     "reenqueued", "kthread_enqueued", "wakeup_timer_runs",
+        "cpuperf_sets",
     };
     static_assert(std::size(names) == GAMER_NR_STATS, "one name per enum gamer_stat_idx");
     return names[idx];
