@@ -22,6 +22,8 @@
 # /var/lib/scx_gamer/installed-files for UNINSTALL.sh. Then `scx_gamer config install` edits
 # /etc/default/scx and scx_loader's TOML (with backups). Running it again changes nothing. If
 # anything fails, everything done so far is undone.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 # shellcheck source=scripts/lib/install.sh
 source "$(dirname "$0")/scripts/lib/install.sh"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Self-checks of the benchmark's measuring instruments (no framework: a failed check prints and
 // exits 1). The histogram must bound its error and order its quantiles; the work loop must scale
 // linearly with the units asked for, or calibration would mean nothing. That last check times

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one place that knows how the sched_ext kfuncs changed between kernel 6.12 and 7.x.
  *
@@ -64,8 +64,7 @@ void scx_bpf_dsq_insert___v1(struct task_struct *p, u64 dsq_id, u64 slice,
 void scx_bpf_dispatch___v0(struct task_struct *p, u64 dsq_id, u64 slice,
 			   u64 enq_flags) __ksym __weak;
 
-static inline bool scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
-				      u64 enq_flags)
+static inline bool scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags)
 {
 	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2___gamer))
 		return scx_bpf_dsq_insert___v2___gamer(p, dsq_id, slice, enq_flags);
@@ -89,8 +88,8 @@ void scx_bpf_dsq_insert_vtime___v1(struct task_struct *p, u64 dsq_id, u64 slice,
 void scx_bpf_dispatch_vtime___v0(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
 				 u64 enq_flags) __ksym __weak;
 
-static inline bool scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
-					    u64 vtime, u64 enq_flags)
+static inline bool scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+					    u64 enq_flags)
 {
 	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime)) {
 		struct scx_bpf_dsq_insert_vtime_args args = {
@@ -237,7 +236,7 @@ static inline u64 scx_bpf_now(void)
  * For the flag enums sched_ext renumbered or grew over time (enqueue and task-state flags);
  * ABI-stable values (DSQ ids, SCX_KICK_*, SCX_PICK_*, SCX_WAKE_*) are used as compiled.
  */
-#define GAMER_ENUM(type, name)								\
+#define GAMER_ENUM(type, name)                                                                     \
 	(bpf_core_enum_value_exists(type, name) ? bpf_core_enum_value(type, name) : 0)
 
 #endif /* SCX_GAMER_COMPAT_BPF_H */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * scx_gamer's scheduler: a deadline (EDF) scheduler that puts the threads of games ahead of
  * everything else without letting anything else starve.
@@ -227,15 +227,15 @@ struct cpu_ctx {
 	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
 	u64 overdue_scan_at;   /* when this CPU last looked for overdue tasks */
 	/* The floor's accounting, see account_cpu_time(): time this CPU ran ... */
-	u64 game_ns;           /* ... game threads (and the daemon's), decayed */
-	u64 bg_ns;             /* ... everything else, decayed */
-	u64 share_decay_at;    /* when game_ns and bg_ns were last halved */
+	u64 game_ns;        /* ... game threads (and the daemon's), decayed */
+	u64 bg_ns;          /* ... everything else, decayed */
+	u64 share_decay_at; /* when game_ns and bg_ns were last halved */
 	/* Utilization for the CPU frequency, see account_cpu_time() and cpu_util() */
-	u64 wall_ns;           /* time that passed, decayed like game_ns and bg_ns */
-	u64 wall_at;           /* up to when wall_ns counts */
-	u64 recent_busy_ns;    /* run time since share_decay_at, not decayed */
-	u64 recent_wall_ns;    /* time since share_decay_at, as far as accounted */
-	u64 charged_at;        /* up to when the running task's time is charged to this CPU */
+	u64 wall_ns;        /* time that passed, decayed like game_ns and bg_ns */
+	u64 wall_at;        /* up to when wall_ns counts */
+	u64 recent_busy_ns; /* run time since share_decay_at, not decayed */
+	u64 recent_wall_ns; /* time since share_decay_at, as far as accounted */
+	u64 charged_at;     /* up to when the running task's time is charged to this CPU */
 };
 
 struct {
@@ -1211,19 +1211,11 @@ void GAMER_OP(gamer_dump, struct scx_dump_ctx *dctx)
  * ops.flags is left to the loader: it sets the flags the running kernel knows (from its BTF),
  * since a kernel refuses the whole table for a single flag it does not know.
  */
-GAMER_OPS_DEFINE(gamer_ops,
-		 .select_cpu = (void *)gamer_select_cpu,
-		 .enqueue = (void *)gamer_enqueue,
-		 .dispatch = (void *)gamer_dispatch,
-		 .runnable = (void *)gamer_runnable,
-		 .running = (void *)gamer_running,
-		 .stopping = (void *)gamer_stopping,
-		 .tick = (void *)gamer_tick,
-		 .cpu_release = (void *)gamer_cpu_release,
-		 .enable = (void *)gamer_enable,
-		 .init_task = (void *)gamer_init_task,
-		 .init = (void *)gamer_init,
-		 .exit = (void *)gamer_exit,
-		 .dump = (void *)gamer_dump,
-		 .timeout_ms = GAMER_TIMEOUT_MS,
-		 .name = GAMER_OPS_NAME);
+GAMER_OPS_DEFINE(gamer_ops, .select_cpu = (void *)gamer_select_cpu,
+		 .enqueue = (void *)gamer_enqueue, .dispatch = (void *)gamer_dispatch,
+		 .runnable = (void *)gamer_runnable, .running = (void *)gamer_running,
+		 .stopping = (void *)gamer_stopping, .tick = (void *)gamer_tick,
+		 .cpu_release = (void *)gamer_cpu_release, .enable = (void *)gamer_enable,
+		 .init_task = (void *)gamer_init_task, .init = (void *)gamer_init,
+		 .exit = (void *)gamer_exit, .dump = (void *)gamer_dump,
+		 .timeout_ms = GAMER_TIMEOUT_MS, .name = GAMER_OPS_NAME);

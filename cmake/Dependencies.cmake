@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Finds scx_gamer's dependencies: from the system (Arch/CachyOS have them all), plus, only when
 # asked for, the prefix into which scripts/bootstrap builds libbpf >= 1.5, sdbus-c++ 2.x, toml11
 # 4.x and bpftool on Debian 12. Asking means -DSCX_GAMER_PREFIX=DIR or the environment variable

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Where `cmake --install` puts scx_gamer's files. The usual directories come from GNUInstallDirs;
 # the system integration directories (systemd units, D-Bus policy and activation files, polkit
 # actions) are asked from pkg-config (systemd.pc, dbus-1.pc, polkit-gobject-1.pc) with the prefix

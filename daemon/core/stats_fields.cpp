@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "stats_fields.h"
 
 namespace scx_gamer {
@@ -21,7 +22,8 @@ constexpr StatField kFields[] = {
     {"nr_preempt_kicks", StatKind::U64, "background work preempted for a waking game thread"},
     {"nr_game_enqueued", StatKind::U64, "game thread enqueues"},
     {"nr_bg_enqueued", StatKind::U64, "background task enqueues"},
-    {"nr_bg_starve_guard", StatKind::U64, "background tasks run first because they waited too long"},
+    {"nr_bg_starve_guard", StatKind::U64,
+     "background tasks run first because they waited too long"},
     {"nr_migrations", StatKind::U64, "tasks that started on a different CPU than they last ran on"},
     {"nr_game_wakeups", StatKind::U64, "game thread wakeups measured"},
     {"nr_overdue_runs", StatKind::U64,
@@ -45,12 +47,15 @@ constexpr StatField kFields[] = {
     {"game_wakeup_p999_us", StatKind::U64, "game wakeup latency, 99.9th percentile (us)"},
     {"bpf_slice_us", StatKind::U64, "background slice, read back from the running scheduler (us)"},
     {"bpf_game_slice_us", StatKind::U64, "game slice, read back from the running scheduler (us)"},
-    {"bpf_wakeup_timer_us", StatKind::U64, "wakeup timer period, read back from the scheduler (us)"},
+    {"bpf_wakeup_timer_us", StatKind::U64,
+     "wakeup timer period, read back from the scheduler (us)"},
 };
 
 } // namespace
 
-std::span<const StatField> stat_fields() { return kFields; }
+std::span<const StatField> stat_fields() {
+    return kFields;
+}
 
 std::string_view scx_stats_kind(StatKind kind) {
     switch (kind) {

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared helpers for scx_gamer's scripts. Source it; it defines functions and a few paths only.
 # shellcheck shell=bash
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo itself, run where sched_ext exists (the VM, or a CachyOS machine): see scripts/demo.
 # SCX_GAMER_DEMO_SECONDS: measured seconds of each side-by-side run (0: no side-by-side).
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 : "${SCX_GAMER:?}" "${SCXGAMERCTL:?}" "${SYNTHETIC_GAME:?}" "${SCX_GAMER_BUILD:?}"
 seconds=${SCX_GAMER_DEMO_SECONDS:-5}

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The demo's closing side-by-side (scripts/demo): the same synthetic game and background load,
 one short run under EEVDF and one under scx_gamer, and their frame misses and input latency.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared by INSTALL.sh and UNINSTALL.sh: options, privilege and confirmation checks, the list of
 # files to install, and the manifest. Everything that parses or edits configuration lives in the
 # daemon binary (`scx_gamer config ...`), never here.

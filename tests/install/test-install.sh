@@ -5,6 +5,8 @@
 #
 # Prints one "ok N - ..." / "not ok N - ..." line per check (TAP) and exits non-zero if any
 # failed. Needs root for the read-only-mount and setpriv checks (skipped otherwise).
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration tests of scx_gamer's D-Bus interface, bus policy, polkit checks and scxgamerctl.
 
 Each test class starts private buses (dbus_test_env.py): the real DbusService runs inside

@@ -14,6 +14,8 @@
 #
 # SCX_GAMER_TEST_KEEP=1 keeps the work directory (/tmp/scx_gamer-package.*).
 # Prints TAP; exits 77 (skipped) when makepkg is not installed, 1 when a check failed.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)

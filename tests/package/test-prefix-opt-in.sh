@@ -5,6 +5,8 @@
 # without SCX_GAMER_PREFIX the decoy is not used; with it, it is.
 #
 #   tests/package/test-prefix-opt-in.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Smoke test of the BPF objects through their owners, for the sched_ext VM (root, a kernel with
 // sched_ext, BTF and a writable /tmp). Prints TAP-style lines; exits 0 only if every check
 // passed.

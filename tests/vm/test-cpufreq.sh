@@ -9,6 +9,8 @@
 #     more than nothing and, most of the time, less than full speed (see below for why "most").
 # The thresholds are the policy's (full speed from 3/4 busy), with room for the test's own
 # processes; none depends on how fast the VM runs, as utilization is a ratio of times.
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 ncpus=$(nproc)
 last=$((ncpus - 1))

@@ -13,6 +13,8 @@
 #   scx_gamer.service  the project's unit, /etc/default/scx_gamer, which does not exist at
 #                      first: it must still not exist after the refused calls.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

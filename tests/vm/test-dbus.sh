@@ -2,6 +2,8 @@
 # In the VM, on the real system bus: scxgamerctl talks to the real daemon; a profile switch
 # changes the Profile property and the live BPF tunables without re-attaching the scheduler;
 # a detected game is announced with GameDetected; the scx_stats socket answers.
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}
 game_bin=${SYNTHETIC_GAME:?}

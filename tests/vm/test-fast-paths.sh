@@ -16,6 +16,8 @@
 # Shares are measured from /proc/PID/stat like vm.bg_floor; the 50% bound sits between the ~5%
 # a stranded game gets and the ~90% it gets when it moves, so neither a slow host nor the floor's
 # 5% for background work moves the result across it.
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 game=${SYNTHETIC_GAME:?path to tests/synthetic_game}
 ncpus=$(nproc)

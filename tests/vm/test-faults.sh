@@ -12,6 +12,8 @@
 #                    again: the daemon keeps scheduling throughout and serves
 #                    org.cachyos.ScxGamer on the new bus by itself (same process).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CTL=$(public_copy "${SCXGAMERCTL:?path to scxgamerctl}") # run as nobody
 BUS_NAME=org.cachyos.ScxGamer

@@ -16,6 +16,8 @@
 # The structural property behind it is checked as well: the wakeup timer stops while the
 # scheduler's queues are empty, so over the idle window it runs far less often than its period
 # (1 ms) would make it (nr_wakeup_timer_runs; at most 5% of the periods).
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 seconds=${IDLE_SECONDS:-15}
 settle=3
