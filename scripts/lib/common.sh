@@ -57,6 +57,11 @@ EOF
     mapfile -t opts < <(private_apt_opts)
     apt-get "${opts[@]}" update -qq >"$PRIVATE_APT_DIR/update.log" 2>&1 ||
         die "apt-get update of the private suites failed (see $PRIVATE_APT_DIR/update.log)"
+    # apt-get update exits 0 when an index could not be fetched (no network): that must neither
+    # pass for fresh lists for a day nor surface later as "package not found".
+    local failed
+    failed=$(grep -m1 -E '^(W: Failed to fetch|E: )' "$PRIVATE_APT_DIR/update.log" | sed 's/^[WE]: //') || failed=
+    [ -z "$failed" ] || die "apt-get update of the private suites failed: $failed"
     touch "$stamp"
 }
 
