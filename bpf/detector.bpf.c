@@ -95,11 +95,17 @@ static struct gamer_event *event_start(u32 kind, const struct task_struct *task)
  */
 static __always_inline bool ends_in_exe(const char *buf, long len, u32 size)
 {
-	u32 dot;
+	u64 dot = len - 5; /* huge when len < 5 */
 
-	if (len < 5 || len > size)
+	/*
+	 * One unsigned check of the index itself. A check of len alone is not enough for the 6.19
+	 * verifier: it does not carry len's bounds over to the index derived from it (the compiler
+	 * computes that in a 32-bit register), and rejects the program with "unbounded memory
+	 * access". barrier_var() keeps the compiler from folding the check back into one on len.
+	 */
+	barrier_var(dot);
+	if (dot > size - 5)
 		return false;
-	dot = len - 5;
 	return buf[dot] == '.' && (buf[dot + 1] | 0x20) == 'e' && (buf[dot + 2] | 0x20) == 'x' &&
 	       (buf[dot + 3] | 0x20) == 'e';
 }

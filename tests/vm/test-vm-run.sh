@@ -85,6 +85,11 @@ err=$(SCX_GAMER_CACHE=$SCRATCH/no-cache "$VM_RUN" -- true 2>&1 </dev/null) || rc
 check "a missing kernel exits 125" 125 "$rc"
 check_match "a missing kernel points at scripts/bootstrap" "run scripts/bootstrap" "$err"
 
+rc=0
+err=$("$VM_RUN" --kernel no-such-kernel -- true 2>&1 </dev/null) || rc=$?
+check "--kernel naming no cached kernel exits 125" 125 "$rc"
+check_match "and names where it looked" "no VM kernel in .*/kernel/no-such-kernel" "$err"
+
 # --- boot 1: the guest environment (exit 42) ---------------------------------------------------
 # The guest script below runs in bash in the VM; single quotes keep it unexpanded here.
 # shellcheck disable=SC2016
