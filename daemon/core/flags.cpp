@@ -81,13 +81,15 @@ constexpr std::array kFlags{
              .unit = "us",
              .help = "Longest a waiting background task may be passed over by game threads"},
     // The same guard counted in game threads: short game runs pass a waiting task over many
-    // times within one --bg-starve-us. 256 binds only above ~5000 game runs per second on one
-    // CPU (under that, the 50 ms clock comes first); 16 at least, so that it never undercuts
-    // game preemption for the few threads a game wakes per frame.
+    // times within one --bg-starve-us. Off by default: a dispatch count cannot tell real work
+    // from a game's workers spinning on sched_yield(), where every yield counts, and then any
+    // fixed count hands background work a slice every few hundred yields, far more than its
+    // floor (--bg-min-share-pct), which with the clock already bounds the wait. 16 at least, so
+    // that it never undercuts game preemption for the few threads a game wakes per frame.
     FlagSpec{.name = "bg-starve-count",
              .field = &Options::bg_starve_count,
              .flag_class = FlagClass::Live,
-             .default_value = "256",
+             .default_value = "0",
              .min = 16,
              .max = 100'000,
              .zero_disables = true,

@@ -49,7 +49,7 @@ TEST(FlagTable, DefaultsAreTheSaneOnes) {
     EXPECT_EQ(defaults.wakeup_timer_us, 1000u);
     EXPECT_FALSE(defaults.avoid_smt);
     EXPECT_EQ(defaults.bg_starve_us, 50000u);
-    EXPECT_EQ(defaults.bg_starve_count, 256u);
+    EXPECT_EQ(defaults.bg_starve_count, 0u);  // off: sched_yield() loops would count
     EXPECT_EQ(defaults.bg_min_share_pct, 5u); // as much as the kernel's RT throttling leaves
     EXPECT_FALSE(defaults.no_game_preempt);
     EXPECT_EQ(defaults.primary_domain, "all");
@@ -531,7 +531,7 @@ TEST(Tunables, Defaults) {
     EXPECT_EQ(tunables.wakeup_timer_ns, 1'000'000ull);
     EXPECT_EQ(tunables.bg_starve_ns, 50'000'000ull);
     EXPECT_EQ(tunables.bg_min_share_pct, 5u);
-    EXPECT_EQ(tunables.bg_starve_count, 256u);
+    EXPECT_EQ(tunables.bg_starve_count, 0u);
     EXPECT_EQ(tunables.mm_affinity, 0u);
     EXPECT_EQ(tunables.avoid_smt, 0u);
     EXPECT_EQ(tunables.game_preempt, 1u);

@@ -164,7 +164,7 @@ SchedulerConfig smoke_config() {
         .game_preempt = 1,
         .verbose = 0,
         .bg_min_share_pct = 5,
-        .bg_starve_count = 256,
+        .bg_starve_count = 0,
     }};
     config.exit_dump_len = 4096;
     return config;
