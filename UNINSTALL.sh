@@ -9,11 +9,15 @@
 #   --yes            do not ask for confirmation (required when stdin is not a terminal)
 #   --build-dir DIR  a build to take scx_gamer from if it is no longer installed
 #
-# On / it first stops scx_gamer: scx.service if SCX_SCHEDULER is scx_gamer, and
-# scx_gamer.service. `scx_gamer config uninstall` then puts back the SCX_SCHEDULER/SCX_FLAGS lines
-# that INSTALL.sh --activate replaced, removes scx_gamer from the scheduler list and
-# [scheds.scx_gamer] from scx_loader's TOML (install then uninstall leaves both files
-# byte-identical; backups stay). Last, the files in /var/lib/scx_gamer/installed-files go.
+# On / it first stops scx_gamer: scx.service if SCX_SCHEDULER is scx_gamer, scx_gamer.service and
+# scx_gamer-companion.service (disabled too). `scx_gamer config uninstall` then puts back the
+# SCX_SCHEDULER/SCX_FLAGS lines that INSTALL.sh's scx-service mode replaced (after a GUI selected
+# scx_gamer by hand: the scheduler from before install, with its SCX_FLAGS kept if they are still
+# its own), removes scx_gamer from the scheduler list and [scheds.scx_gamer] from scx_loader's
+# TOML (install then uninstall leaves both files byte-identical; backups stay). Then the files in
+# /var/lib/scx_gamer/installed-files go. Last, the units INSTALL.sh changed are put back as its
+# record says they were: scx_loader.service enabled and started again after replace-loader mode,
+# scx.service disabled or started again after scx-service mode.
 set -euo pipefail
 # shellcheck source=scripts/lib/install.sh
 source "$(dirname "$0")/scripts/lib/install.sh"
@@ -41,6 +45,12 @@ done
 
 mapfile -t INSTALLED < <(manifest_entries)
 
+# INSTALL.sh's record (mode, and how the units were before it), read before uninstall removes it.
+record=$("$SCX_GAMER" config status --root "$ROOT") || die "cannot read the install record" \
+    "(scx_gamer config status failed); nothing was changed"
+record_value() { sed -n "s/^$1=//p" <<<"$record"; }
+MODE=$(record_value mode)
+
 if [ "$DRY_RUN" -eq 1 ]; then
     for path in "${INSTALLED[@]}"; do
         [ -e "$ROOT$path" ] && note "would remove $ROOT$path"
@@ -52,14 +62,16 @@ fi
 confirm "Uninstall scx_gamer from $ROOT?"
 
 if is_live_system; then
-    scheduler=$("$SCX_GAMER" config status --root / | sed -n 's/^scx_scheduler=//p')
-    if [ "$scheduler" = scx_gamer ] && systemctl is-active --quiet scx.service; then
+    if [ "$(record_value scx_scheduler)" = scx_gamer ] && systemctl is-active --quiet scx.service
+    then
         note "stopping scx.service (it runs scx_gamer)"
         systemctl stop scx.service
     fi
-    if systemctl cat scx_gamer.service >/dev/null 2>&1; then
-        systemctl disable --now scx_gamer.service || note "warning: could not stop scx_gamer.service"
-    fi
+    for unit in scx_gamer.service scx_gamer-companion.service; do
+        if systemctl cat "$unit" >/dev/null 2>&1; then
+            systemctl disable --now "$unit" || note "warning: could not stop $unit"
+        fi
+    done
 fi
 
 # One transaction in C++: either both files are reverted or neither is.
@@ -77,5 +89,22 @@ rmdir "$ROOT${MANIFEST_REL%/*}" 2>/dev/null || true
 if is_live_system; then
     systemctl daemon-reload || note "warning: systemctl daemon-reload failed"
     systemctl reload dbus.service 2>/dev/null || true
+    restore() { # what to do: systemctl VERB UNIT
+        note "$1 $2 (as it was before INSTALL.sh)"
+        systemctl "$1" "$2" || note "warning: systemctl $1 $2 failed"
+    }
+    case $MODE in
+    replace-loader)
+        [ "$(record_value loader_was_enabled)" != yes ] || restore enable scx_loader.service
+        [ "$(record_value loader_was_active)" != yes ] || restore start scx_loader.service
+        ;;
+    scx-service)
+        # /etc/default/scx names the previous scheduler again: scx.service starts that one.
+        [ "$(record_value scx_was_enabled)" != no ] || restore disable scx.service
+        [ "$(record_value scx_was_active)" != yes ] || restore start scx.service
+        ;;
+    esac
+elif [ -n "$MODE" ]; then
+    note "installed in $MODE mode; a staging tree: no unit was changed"
 fi
 note "done"

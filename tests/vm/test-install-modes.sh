@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# In the VM with systemd as PID 1 (vm-run --systemd): `./INSTALL.sh --yes` follows what manages
+# sched_ext, a Steam game gets what that mode promises, and `./UNINSTALL.sh --yes` leaves every
+# file as it was (README.md, "Which mode?"). Three systems, one after the other:
+#
+#   scx_loader   a stand-in scx_loader.service (tests/integration/scx_loader_standin.py, enabled,
+#                owning org.scx.Loader on the system bus): companion mode; the game puts the
+#                loader in Gaming mode and its exit puts it back.
+#   scx.service  the stand-in unit of tests/vm/fixtures, enabled and running another scheduler
+#                (bpf_smoke hold): scx-service mode; scx_gamer runs under scx.service and detects
+#                the game; uninstall starts the other scheduler again.
+#   neither      own mode: scx_gamer.service runs scx_gamer and detects the game.
+#
+# "As it was": every file, directory and symlink under /etc, the unit, D-Bus, polkit, man and
+# completion directories, and the names in /usr/bin, compared before INSTALL.sh and after
+# UNINSTALL.sh (content hashes and link targets). The backups that config install keeps beside
+# the files it edited (FILE.bak.TIMESTAMP) are the one allowed difference, and are listed.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+FIXTURES=$HERE/fixtures
+BUILD_DIR=$(cd "$(dirname "${SCX_GAMER:?BUILD/bin/scx_gamer}")/.." && pwd)
+OTHER_SCHEDULER=${BPF_SMOKE:?path to bpf_smoke (the other scheduler scx.service runs)}
+GAME_BIN=${SYNTHETIC_GAME:?path to the synthetic game binary}
+STANDIN=$REPO/tests/integration/scx_loader_standin.py
+
+require_systemd_vm "I install into / and start services"
+
+WORK=$(mktemp -d)
+show() { sed 's/^/#   /'; }
+is_active() { systemctl is-active --quiet "$1"; }
+is_enabled() { systemctl is-enabled --quiet "$1" 2>/dev/null; }
+not_active() { ! systemctl is-active --quiet "$1"; }
+not_enabled() { ! systemctl is-enabled --quiet "$1" 2>/dev/null; }
+gamer_attached() { state_is enabled && [ "$(sched_ops)" = gamer ]; }
+other_attached() { state_is enabled && [ -n "$(sched_ops)" ] && [ "$(sched_ops)" != gamer ]; }
+# run DESCRIPTION COMMAND...: a check that shows the command's output when it fails; the output
+# is kept in $RUN_OUT.
+run() {
+    local what=$1
+    shift
+    if RUN_OUT=$("$@" 2>&1); then pass "$what"; else fail "$what"; printf '%s\n' "$RUN_OUT" | show; fi
+}
+
+# Everything INSTALL.sh or UNINSTALL.sh could touch, one line per entry.
+WATCHED=(/etc /usr/lib/systemd /usr/share/dbus-1 /usr/share/polkit-1 /usr/share/man/man1
+    /usr/share/man/man8 /usr/share/bash-completion/completions /usr/share/zsh/site-functions
+    /usr/share/fish/vendor_completions.d /var/lib/scx_gamer)
+snapshot() {
+    find "${WATCHED[@]}" -xdev \( -type f -o -type l -o -type d \) 2>/dev/null | LC_ALL=C sort |
+        while IFS= read -r path; do
+            if [ -L "$path" ]; then
+                printf '%s -> %s\n' "$path" "$(readlink "$path")"
+            elif [ -d "$path" ]; then
+                printf '%s/ %s\n' "$path" "$(stat -c %a "$path")"
+            else
+                printf '%s %s %s\n' "$path" "$(stat -c %a "$path")" \
+                    "$(sha256sum <"$path" | cut -d' ' -f1)"
+            fi
+        done
+    ls /usr/bin | sed 's|^|/usr/bin/|'
+}
+# UNINSTALL.sh left every watched file as SNAPSHOT had it, backups aside.
+same_as_before() { # SNAPSHOT_FILE
+    snapshot >"$WORK/after"
+    local diff
+    diff=$(diff "$1" "$WORK/after" | grep '^[<>]' | grep -v '^> .*\.bak\.[0-9]') || true
+    grep '^> .*\.bak\.[0-9]' <(diff "$1" "$WORK/after") | sed 's/^> /# backup kept: /' |
+        cut -d' ' -f1-4
+    if [ -z "$diff" ]; then
+        pass "every file is as it was before INSTALL.sh (config install's backups aside)"
+    else
+        fail "every file is as it was before INSTALL.sh (config install's backups aside)"
+        printf '%s\n' "$diff" | head -n 40 | show
+    fi
+}
+
+# A Steam game (SteamAppId in its environment, as Steam starts games), copied so that its name
+# is its own. start_game sets GAME_PID.
+start_game() {
+    cp "$GAME_BIN" "$WORK/SteamGame"
+    SteamAppId=480 "$WORK/SteamGame" --seconds 120 >/dev/null 2>&1 &
+    GAME_PID=$!
+}
+stop_game() { kill "$GAME_PID" 2>/dev/null; wait "$GAME_PID" 2>/dev/null || true; }
+journal_has() { journalctl --no-pager -o cat -u "$1" | grep -qF -- "$2"; }
+
+# ---- scx_loader: companion mode ----------------------------------------------------------------
+echo "# scx_loader"
+cat >/etc/dbus-1/system.d/org.scx.Loader-standin.conf <<'EOF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="root"><allow own="org.scx.Loader"/></policy>
+  <policy context="default"><allow send_destination="org.scx.Loader"/></policy>
+</busconfig>
+EOF
+busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+# Where the package puts it, so that systemctl enable/disable behave as on CachyOS.
+cat >/usr/lib/systemd/system/scx_loader.service <<EOF
+[Unit]
+Description=scx_loader stand-in (tests/vm/test-install-modes.sh): org.scx.Loader running scx_lavd
+[Service]
+Type=dbus
+BusName=org.scx.Loader
+ExecStart=/usr/bin/python3 -m dbusmock --template $STANDIN -p '{"scheduler": "scx_lavd", "mode": 0}'
+KillSignal=SIGINT
+[Install]
+WantedBy=multi-user.target
+EOF
+install -m 0644 "$FIXTURES/scx_loader.toml" /etc/scx_loader.toml
+systemctl daemon-reload
+run "systemctl enable --now scx_loader.service (stand-in)" systemctl enable --now scx_loader.service
+loader_mode() {
+    busctl --system get-property org.scx.Loader /org/scx/Loader org.scx.Loader SchedulerMode \
+        2>/dev/null | awk '{print $2}'
+}
+loader_mode_is() { [ "$(loader_mode)" = "$1" ]; }
+check "the stand-in owns org.scx.Loader on the system bus, Auto mode" wait_for 30 loader_mode_is 0
+snapshot >"$WORK/before-loader"
+
+run "scx_gamer config detect" "$SCX_GAMER" config detect
+check "config detect: manager=scx_loader" grep -qx manager=scx_loader <<<"$RUN_OUT"
+check "config detect: mode=companion" grep -qx mode=companion <<<"$RUN_OUT"
+run "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
+printf '%s\n' "$RUN_OUT" | grep -E 'managed by|to change it' | show
+check "INSTALL.sh says it chose companion mode" grep -q "setting up companion mode" <<<"$RUN_OUT"
+check "and how to change it" grep -q -- "--mode companion | replace-loader | manual" <<<"$RUN_OUT"
+check "scx_gamer-companion.service is enabled" is_enabled scx_gamer-companion.service
+check "scx_gamer-companion.service is active" wait_for 30 is_active scx_gamer-companion.service
+check "scx_gamer.service is not enabled" not_enabled scx_gamer.service
+check "scx_loader.service is still active" is_active scx_loader.service
+check "the companion is on the system bus" \
+    wait_for 30 busctl --system status org.cachyos.ScxGamer
+
+DOCTOR_STATUS=0
+DOCTOR_JSON=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+    "/usr/bin/scx_gamer" doctor --json 2>&1) || DOCTOR_STATUS=$?
+doctor_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" \
+    <<<"$DOCTOR_JSON"; }
+doctor_check() { # ID: its status
+    python3 -c 'import json, sys
+print(next((c["status"] for c in json.load(sys.stdin)["checks"] if c["id"] == sys.argv[1]), "none"))' \
+        "$1" <<<"$DOCTOR_JSON"
+}
+echo "# scx_gamer doctor as nobody: exit $DOCTOR_STATUS"
+"/usr/bin/scx_gamer" doctor 2>&1 | show || true
+check "doctor as nobody: manager scx_loader" test "$(doctor_field manager)" = scx_loader
+check "doctor as nobody: installed mode companion" test "$(doctor_field installed_mode)" = companion
+check "doctor as nobody: the companion unit is active (ok)" test "$(doctor_check mode.active)" = ok
+check "doctor as nobody: scx_gamer is on the bus (ok)" test "$(doctor_check daemon)" = ok
+check "doctor as nobody: exit status is its JSON's, 0 or 3 (no failure)" \
+    test "$DOCTOR_STATUS" = "$(doctor_field exit_status)" -a "$DOCTOR_STATUS" != 1
+
+start_game
+check "a Steam game switches scx_loader to Gaming mode" wait_for 60 loader_mode_is 1
+stop_game
+check "its exit switches it back to Auto" wait_for 60 loader_mode_is 0
+
+run "UNINSTALL.sh --yes" "$REPO/UNINSTALL.sh" --yes --build-dir "$BUILD_DIR"
+check "scx_gamer-companion.service is stopped" not_active scx_gamer-companion.service
+check "scx_loader.service is still active, in Auto mode" loader_mode_is 0
+same_as_before "$WORK/before-loader"
+
+systemctl disable --now scx_loader.service >/dev/null 2>&1
+rm -f /usr/lib/systemd/system/scx_loader.service /etc/dbus-1/system.d/org.scx.Loader-standin.conf
+busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+systemctl daemon-reload
+
+# ---- scx.service: scx-service mode -------------------------------------------------------------
+echo "# scx.service"
+install -m 0644 "$FIXTURES/scx.service" /usr/lib/systemd/system/scx.service
+{
+    head -n 1 "$FIXTURES/default-scx"
+    printf 'SCX_SCHEDULER=%s\n' "$OTHER_SCHEDULER"
+    printf "SCX_FLAGS='hold 3600'\n"
+} >/etc/default/scx
+systemctl daemon-reload
+run "systemctl enable --now scx.service (another scheduler)" systemctl enable --now scx.service
+check "scx.service's scheduler is attached" wait_for 60 other_attached
+OTHER_OPS=$(sched_ops)
+snapshot >"$WORK/before-scx"
+
+run "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
+check "INSTALL.sh says it chose scx-service mode" grep -q "setting up scx-service mode" <<<"$RUN_OUT"
+check "/etc/default/scx: SCX_SCHEDULER=scx_gamer" grep -qx SCX_SCHEDULER=scx_gamer /etc/default/scx
+check "scx.service runs scx_gamer's scheduler" wait_for 120 gamer_attached
+check "scx_gamer is on the system bus" wait_for 30 busctl --system status org.cachyos.ScxGamer
+start_game
+check "the Steam game is detected under scx.service" \
+    wait_for 60 journal_has scx.service "game detected: SteamGame (pid $GAME_PID"
+stop_game
+run "UNINSTALL.sh --yes" "$REPO/UNINSTALL.sh" --yes --build-dir "$BUILD_DIR"
+check "scx.service runs the other scheduler again ($OTHER_OPS)" \
+    wait_for 60 bash -c "[ \"\$(cat /sys/kernel/sched_ext/root/ops 2>/dev/null)\" = '$OTHER_OPS' ]"
+check "scx.service is still enabled" is_enabled scx.service
+same_as_before "$WORK/before-scx"
+
+systemctl disable --now scx.service >/dev/null 2>&1
+rm -f /usr/lib/systemd/system/scx.service /etc/default/scx
+systemctl daemon-reload
+check "sched_ext is disabled" wait_for 30 state_is disabled
+
+# ---- neither: own mode -------------------------------------------------------------------------
+echo "# neither"
+snapshot >"$WORK/before-own"
+run "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
+check "INSTALL.sh says it chose own mode" grep -q "setting up own mode" <<<"$RUN_OUT"
+check "scx_gamer.service is enabled" is_enabled scx_gamer.service
+check "scx_gamer.service runs scx_gamer's scheduler" wait_for 120 gamer_attached
+start_game
+check "the Steam game is detected under scx_gamer.service" \
+    wait_for 60 journal_has scx_gamer.service "game detected: SteamGame (pid $GAME_PID"
+stop_game
+run "UNINSTALL.sh --yes" "$REPO/UNINSTALL.sh" --yes --build-dir "$BUILD_DIR"
+check "sched_ext is disabled" wait_for 30 state_is disabled
+same_as_before "$WORK/before-own"
+
+if [ "$failures" -ne 0 ]; then
+    echo "# journal of the units:"
+    journalctl --no-pager -o cat -u scx.service -u scx_gamer.service \
+        -u scx_gamer-companion.service -u scx_loader.service | tail -n 60 | show
+fi
+rm -rf "$WORK"
+finish
