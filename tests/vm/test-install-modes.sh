@@ -59,7 +59,7 @@ snapshot() {
                     "$(sha256sum <"$path" | cut -d' ' -f1)"
             fi
         done
-    ls /usr/bin | sed 's|^|/usr/bin/|'
+    find /usr/bin -mindepth 1 -maxdepth 1 -printf '%p\n' | LC_ALL=C sort
 }
 # UNINSTALL.sh left every watched file as SNAPSHOT had it, backups aside.
 same_as_before() { # SNAPSHOT_FILE
