@@ -41,6 +41,7 @@ main_comm() { # UNIT: the command name of its main process
     pid=$(systemctl show -P MainPID "$1")
     [ "$pid" != 0 ] && cat "/proc/$pid/comm" 2>/dev/null
 }
+on_bus() { busctl --system status org.cachyos.ScxGamer >/dev/null 2>&1; }
 other_attached() { state_is enabled && [ "$(main_comm scx.service)" = bpf_smoke ]; }
 # run DESCRIPTION COMMAND...: a check that shows the command's output when it fails; the output
 # is kept in $RUN_OUT.
@@ -145,7 +146,7 @@ check "scx_gamer-companion.service is active" wait_for 30 is_active scx_gamer-co
 check "scx_gamer.service is not enabled" not_enabled scx_gamer.service
 check "scx_loader.service is still active" is_active scx_loader.service
 check "the companion is on the system bus" \
-    wait_for 30 busctl --system status org.cachyos.ScxGamer >/dev/null
+    wait_for 30 on_bus
 
 DOCTOR_STATUS=0
 DOCTOR_JSON=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
@@ -198,8 +199,7 @@ run "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
 check "INSTALL.sh says it chose scx-service mode" grep -q "setting up scx-service mode" <<<"$RUN_OUT"
 check "/etc/default/scx: SCX_SCHEDULER=scx_gamer" grep -qx SCX_SCHEDULER=scx_gamer /etc/default/scx
 check "scx.service runs scx_gamer's scheduler" wait_for 120 gamer_attached
-check "scx_gamer is on the system bus" wait_for 30 busctl --system status org.cachyos.ScxGamer \
-    >/dev/null
+check "scx_gamer is on the system bus" wait_for 30 on_bus
 start_game
 check "the Steam game is detected under scx.service" \
     wait_for 60 journal_has scx.service "game detected: SteamGame (pid $GAME_PID"
