@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs scx_gamer from this tree (build it first: cmake --preset default && cmake --build build)
-# and sets it up beside whatever manages sched_ext here. This is the from-source path; a
-# distribution package installs the same files.
+# and sets it up beside whatever manages sched_ext here. This is the from-source path; on
+# Arch/CachyOS the package (packaging/arch/PKGBUILD, built with makepkg) installs the same files
+# through pacman.
 #
 #   ./INSTALL.sh [--root DIR] [--dry-run] [--yes] [--mode MODE] [--build-dir DIR]
 #                [--activate [--profile NAME] [--scx-flags "FLAGS"]]
@@ -25,13 +26,16 @@
 #   --scx-flags FLAGS with scx-service: scx_gamer flags for SCX_FLAGS (checked by scx_gamer)
 #   --build-dir DIR   where the build is (default: build/ next to this script)
 #
-# Installs: scx_gamer and scxgamerctl to /usr/bin, the D-Bus policy and activation file, the
-# polkit policy and the systemd units (only those present in the tree), and records them in
+# Installs: what `cmake --install` installs for this build (the files the package holds: scx_gamer
+# and scxgamerctl in /usr/bin, the D-Bus policy and activation file, the polkit policy, the
+# systemd units, man pages, completions, the license), and records them in
 # /var/lib/scx_gamer/installed-files for UNINSTALL.sh. Then `scx_gamer config install` edits
 # /etc/default/scx and scx_loader's TOML (with backups) and records the mode and the state of
 # scx_loader.service and scx.service before this install. Last, the mode's units are enabled and
 # started. Running it again changes nothing. If anything before that last step fails, everything
 # done so far is undone. `scx_gamer doctor` says afterwards what runs and what is missing.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 # shellcheck source=scripts/lib/install.sh
 source "$(dirname "$0")/scripts/lib/install.sh"
@@ -122,6 +126,8 @@ other_modes() {
     esac
 }
 
+# The build staged by `cmake --install` (scripts/lib/install.sh), removed on exit.
+stage_build
 mapfile -t FILES < <(files_to_install)
 
 # The manifest after this install: what we install now plus what an earlier install left that
@@ -159,6 +165,7 @@ if [ "$DRY_RUN" -eq 1 ]; then
         note "would record the installed files in $ROOT$MANIFEST_REL"
     fi
     note "sched_ext is managed by: $MANAGER; would set up $(describe_mode)"
+    remove_stage
     exec "$SCX_GAMER" config install "${config_args[@]}" --dry-run
 fi
 
@@ -189,6 +196,7 @@ finish() {
         [ "$status" -ne 0 ] || status=1
     fi
     rm -rf "$UNDO_DIR"
+    remove_stage
     exit "$status"
 }
 trap finish EXIT

@@ -18,6 +18,8 @@
 # /var/lib/scx_gamer/installed-files go. Last, the units INSTALL.sh changed are put back as its
 # record says they were: scx_loader.service enabled and started again after replace-loader mode,
 # scx.service disabled or started again after scx-service mode.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 # shellcheck source=scripts/lib/install.sh
 source "$(dirname "$0")/scripts/lib/install.sh"
@@ -80,6 +82,7 @@ fi
 for path in "${INSTALLED[@]}"; do
     if [ -e "$ROOT$path" ] || [ -L "$ROOT$path" ]; then
         rm -f "$ROOT$path"
+        remove_own_dirs "$path"
         note "removed $ROOT$path"
     fi
 done

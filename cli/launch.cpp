@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scxgamerctl launch: runs a command and registers it with scx_gamer as a game for as long as it
 // runs, like `powerprofilesctl launch` or `gamemoderun`. The registration belongs to this
 // process's bus connection, so it ends when we exit, even if we are killed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "doctor_cli.h"
 
 #include "core/config_install.h"

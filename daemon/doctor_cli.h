@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // `scx_gamer doctor [--json] [--root DIR]`, and the fact gathering it shares with
 // `scx_gamer config detect` and `config install --mode`.
 //

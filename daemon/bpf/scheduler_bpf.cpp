@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/scheduler_bpf.h"
 
 #include "core/error.h"
@@ -105,13 +106,13 @@ std::string bounded_string(const char* buf, size_t size) {
 // While alive, every libbpf message, debug level included, goes to stderr; then libbpf's
 // previous printer is back.
 class LibbpfDebugOutput {
-public:
+  public:
     LibbpfDebugOutput() : previous_(libbpf_set_print(&print)) {}
     ~LibbpfDebugOutput() { libbpf_set_print(previous_); }
     LibbpfDebugOutput(const LibbpfDebugOutput&) = delete;
     LibbpfDebugOutput& operator=(const LibbpfDebugOutput&) = delete;
 
-private:
+  private:
     static int print(libbpf_print_level, const char* format, va_list args) {
         return std::vfprintf(stderr, format, args);
     }
@@ -244,6 +245,20 @@ std::array<uint64_t, GAMER_NR_STATS> SchedulerBpf::stats() const {
 
 std::vector<uint64_t> SchedulerBpf::latency_histogram() const {
     return sum_percpu_array(impl_->skel->maps.lat_hist, GAMER_LAT_BUCKETS, "latency histogram");
+}
+
+std::vector<uint64_t> SchedulerBpf::cpu_perf_targets() const {
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus < 0)
+        fail("counting possible CPUs", -cpus);
+    // A per-CPU map's value, as the kernel returns it: one u64 slot per possible CPU.
+    std::vector<uint64_t> targets(static_cast<size_t>(cpus));
+    const uint32_t zero = 0;
+    const int err = bpf_map__lookup_elem(impl_->skel->maps.cpu_perf, &zero, sizeof(zero),
+                                         targets.data(), targets.size() * sizeof(uint64_t), 0);
+    if (err)
+        fail("reading the CPUs' performance targets", -err);
+    return targets;
 }
 
 int SchedulerBpf::exit_fd() const {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // `scx_gamer doctor`: what runs, what is missing, and the next step for each. The checks are a
 // pure function of DoctorFacts, so they are unit-tested with made-up systems; doctor_cli.cpp
 // gathers the facts from the real one (sysfs, unit files, systemd and the buses, read-only).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Which service manages sched_ext on this system, and how scx_gamer fits beside it: the decision
 // INSTALL.sh takes (through `scx_gamer config detect` and `config install --mode`) and
 // `scx_gamer doctor` explains. Facts in, decision out; gathering the facts is the caller's job

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The integration decision (core/integration) and `scx_gamer doctor`'s checks (core/doctor), fed
 // made-up systems: no sysfs, systemd or bus is read here.
 #include "core/doctor.h"

@@ -16,6 +16,8 @@
 # UNINSTALL.sh (content hashes and link targets). The backups that config install keeps beside
 # the files it edited (FILE.bak.TIMESTAMP) are the one allowed difference, and are listed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

@@ -13,6 +13,8 @@
 #   scx_gamer.service  the same through the project's own unit and /etc/default/scx_gamer
 #                      (own mode: INSTALL.sh --yes with nothing else managing sched_ext).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
