@@ -28,12 +28,13 @@
 #
 # Installs: what `cmake --install` installs for this build (the files the package holds: scx_gamer
 # and scxgamerctl in /usr/bin, the D-Bus policy and activation file, the polkit policy, the
-# systemd units, man pages, completions, the license), and records them in
-# /var/lib/scx_gamer/installed-files for UNINSTALL.sh. Then `scx_gamer config install` edits
-# /etc/default/scx and scx_loader's TOML (with backups) and records the mode and the state of
-# scx_loader.service and scx.service before this install. Last, the mode's units are enabled and
-# started. Running it again changes nothing. If anything before that last step fails, everything
-# done so far is undone. `scx_gamer doctor` says afterwards what runs and what is missing.
+# systemd units, man pages, completions, the license), and records them and the directories it
+# created for them in /var/lib/scx_gamer/installed-files for UNINSTALL.sh. Then `scx_gamer config
+# install` edits /etc/default/scx and scx_loader's TOML (with backups) and records the mode and
+# the state of scx_loader.service and scx.service before this install. Last, the mode's units are
+# enabled and started. Running it again changes nothing. If anything before that last step fails,
+# everything done so far is undone. `scx_gamer doctor` says afterwards what runs and what is
+# missing.
 
 # SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
@@ -130,8 +131,25 @@ other_modes() {
 stage_build
 mapfile -t FILES < <(files_to_install)
 
-# The manifest after this install: what we install now plus what an earlier install left that
-# still exists (so an upgrade that drops a file still lets UNINSTALL.sh remove it).
+# The directories this install creates for its files: each missing parent, found before anything
+# is installed. The manifest records them (with a trailing /) so that UNINSTALL.sh removes them
+# again once empty; a directory that was there before is never recorded, so never removed.
+dirs_to_create() {
+    local entry dest dir
+    for entry in "${FILES[@]}"; do
+        IFS=$'\t' read -r _ dest _ <<<"$entry"
+        dir=${dest%/*}
+        while [ -n "$dir" ] && [ ! -e "$ROOT$dir" ] && [ ! -L "$ROOT$dir" ]; do
+            printf '%s/\n' "$dir"
+            dir=${dir%/*}
+        done
+    done | LC_ALL=C sort -u
+}
+mapfile -t NEW_DIRS < <(dirs_to_create)
+
+# The manifest after this install: what we install now and the directories we create for it,
+# plus what an earlier install left that still exists (so an upgrade that drops a file still lets
+# UNINSTALL.sh remove it, and a directory an earlier install created stays recorded).
 planned_manifest() {
     {
         local entry
@@ -139,11 +157,13 @@ planned_manifest() {
             IFS=$'\t' read -r _ dest _ <<<"$entry"
             printf '%s\n' "$dest"
         done
+        [ "${#NEW_DIRS[@]}" -eq 0 ] || printf '%s\n' "${NEW_DIRS[@]}"
         manifest_entries | while IFS= read -r dest; do
             [ -e "$ROOT$dest" ] && printf '%s\n' "$dest"
         done
     } | LC_ALL=C sort -u | {
-        printf '# Files installed by INSTALL.sh; UNINSTALL.sh removes exactly these.\n'
+        printf '# Files installed by INSTALL.sh and the directories it created (ending in /);\n'
+        printf '# UNINSTALL.sh removes exactly these, a directory only once it is empty.\n'
         cat
     }
 }

@@ -15,9 +15,10 @@
 # scx_gamer by hand: the scheduler from before install, with its SCX_FLAGS kept if they are still
 # its own), removes scx_gamer from the scheduler list and [scheds.scx_gamer] from scx_loader's
 # TOML (install then uninstall leaves both files byte-identical; backups stay). Then the files in
-# /var/lib/scx_gamer/installed-files go. Last, the units INSTALL.sh changed are put back as its
-# record says they were: scx_loader.service enabled and started again after replace-loader mode,
-# scx.service disabled or started again after scx-service mode.
+# /var/lib/scx_gamer/installed-files go, and the directories INSTALL.sh created, once empty.
+# Last, the units INSTALL.sh changed are put back as its record says they were: scx_loader.service
+# enabled and started again after replace-loader mode, scx.service disabled or started again
+# after scx-service mode.
 
 # SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
@@ -45,7 +46,19 @@ done
 [ -n "$SCX_GAMER" ] || die "no scx_gamer binary in $ROOT/usr/bin or $BUILD_DIR/bin to undo the" \
     "configuration with (pass --build-dir)"
 
-mapfile -t INSTALLED < <(manifest_entries)
+# The manifest's files, and the directories INSTALL.sh created for them (ending in /), deepest
+# first: they go once empty (a file someone else put there keeps its directory).
+# A manifest with an entry it refuses stops the uninstall before anything is changed.
+manifest_list=$(manifest_entries) || exit 1
+INSTALLED=()
+CREATED_DIRS=()
+while IFS= read -r path; do
+    case $path in
+    '') ;;
+    */) CREATED_DIRS+=("$path") ;;
+    *) INSTALLED+=("$path") ;;
+    esac
+done < <(LC_ALL=C sort -r <<<"$manifest_list")
 
 # INSTALL.sh's record (mode, and how the units were before it), read before uninstall removes it.
 record=$("$SCX_GAMER" config status --root "$ROOT") || die "cannot read the install record" \
@@ -56,6 +69,9 @@ MODE=$(record_value mode)
 if [ "$DRY_RUN" -eq 1 ]; then
     for path in "${INSTALLED[@]}"; do
         [ -e "$ROOT$path" ] && note "would remove $ROOT$path"
+    done
+    for dir in "${CREATED_DIRS[@]}"; do
+        [ -d "$ROOT$dir" ] && note "would remove $ROOT$dir if empty (INSTALL.sh created it)"
     done
     [ -e "$ROOT$MANIFEST_REL" ] && note "would remove $ROOT$MANIFEST_REL"
     exec "$SCX_GAMER" config uninstall --root "$ROOT" --dry-run
@@ -84,6 +100,11 @@ for path in "${INSTALLED[@]}"; do
         rm -f "$ROOT$path"
         remove_own_dirs "$path"
         note "removed $ROOT$path"
+    fi
+done
+for dir in "${CREATED_DIRS[@]}"; do
+    if [ -d "$ROOT$dir" ] && rmdir "$ROOT$dir" 2>/dev/null; then
+        note "removed $ROOT$dir"
     fi
 done
 rm -f "$ROOT$MANIFEST_REL"
