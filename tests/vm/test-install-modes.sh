@@ -11,9 +11,9 @@
 #                the game; uninstall starts the other scheduler again.
 #   neither      own mode: scx_gamer.service runs scx_gamer and detects the game.
 #
-# "As it was": every file, directory and symlink under /etc, the unit, D-Bus, polkit, man and
-# completion directories, and the names in /usr/bin, compared before INSTALL.sh and after
-# UNINSTALL.sh (content hashes and link targets). The backups that config install keeps beside
+# "As it was": every file either script could write (see snapshot below), compared before
+# INSTALL.sh and after UNINSTALL.sh (mode, owner, size, content hash, link target), and the names
+# in every directory they could leave something in. The backups that config install keeps beside
 # the files it edited (FILE.bak.TIMESTAMP) are the one allowed difference, and are listed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 
@@ -53,37 +53,77 @@ run() {
     if RUN_OUT=$("$@" 2>&1); then pass "$what"; else fail "$what"; printf '%s\n' "$RUN_OUT" | show; fi
 }
 
-# Everything INSTALL.sh or UNINSTALL.sh could touch, one line per entry.
-WATCHED=(/etc /usr/lib/systemd /usr/share/dbus-1 /usr/share/polkit-1 /usr/share/man/man1
-    /usr/share/man/man8 /usr/share/bash-completion/completions /usr/share/zsh/site-functions
-    /usr/share/fish/vendor_completions.d /var/lib/scx_gamer)
-# snapshot FILE: few processes (every exec is slow under TCG). Only the watched directories that
-# exist are walked (find fails on a missing one, and set -e would end the test without a word);
-# one that appears later shows up in the next snapshot. A failing walk is a failed check.
-snapshot() {
-    local dirs=() d start=$SECONDS
-    for d in "${WATCHED[@]}"; do
-        if [ -e "$d" ]; then dirs+=("$d"); fi
+# What INSTALL.sh or UNINSTALL.sh could write, one line per entry (hashing every file of /etc,
+# /usr/lib/systemd and the man directories over 9p took most of this test's time; these are
+# the places either script can reach):
+#   DESTS      the files the build installs: cmake --install's list, staged as INSTALL.sh stages
+#              it (scripts/lib/install.sh); mode, owner, size and content hash of each
+#   NAME_DIRS  every directory from those files up to /usr: the names in it, so a file or a
+#              directory left behind (a completion directory INSTALL.sh created) is a new name
+#   /etc       every name, recursively (a file config install or systemctl enable left anywhere)
+#   TREES      what config install, systemctl enable and the D-Bus/polkit setup write: mode,
+#              owner, size, link target and content hash of everything in them
+mapfile -t DESTS < <(
+    build=$BUILD_DIR
+    # shellcheck source=../../scripts/lib/install.sh
+    source "$REPO/scripts/lib/install.sh"
+    BUILD_DIR=$build
+    stage_build >&2
+    files_to_install | cut -f2
+    remove_stage
+)
+if [ "${#DESTS[@]}" -lt 5 ]; then
+    fail "the list of files the build installs (cmake --install): ${#DESTS[@]} files"
+    finish
+fi
+mapfile -t NAME_DIRS < <(for d in "${DESTS[@]}" /var/lib/scx_gamer/installed-files; do
+    d=${d%/*}
+    while [ -n "$d" ]; do
+        echo "$d"
+        d=${d%/*}
     done
+done | LC_ALL=C sort -u)
+TREES=(/etc/default /etc/scx_loader /etc/scx_loader.toml /etc/scx_gamer /etc/systemd /etc/dbus-1
+    /etc/polkit-1 /etc/xdg/autostart /usr/share/dbus-1 /usr/share/polkit-1 /usr/lib/systemd/system
+    /usr/lib/systemd/user /var/lib/scx_gamer)
+echo "# watched: ${#DESTS[@]} installed files, ${#NAME_DIRS[@]} directories by name, /etc," \
+    "${#TREES[@]} trees in full"
+# snapshot FILE: few processes (every exec is slow under TCG). Only what exists is walked (find
+# fails on a missing path, and set -e would end the test without a word); what appears later
+# shows up in the next snapshot. A failing walk is a failed check.
+snapshot() {
+    local dirs=() trees=() files=() d start=$SECONDS
+    for d in "${NAME_DIRS[@]}"; do if [ -d "$d" ]; then dirs+=("$d"); fi; done
+    for d in "${TREES[@]}"; do if [ -e "$d" ] || [ -L "$d" ]; then trees+=("$d"); fi; done
+    for d in "${DESTS[@]}"; do if [ -e "$d" ] || [ -L "$d" ]; then files+=("$d"); fi; done
+    # A directory's size is left out: the overlay's copy-up changes it, and a backup beside a
+    # file grows it; its entries are listed by name.
+    local names_at
     if ! {
-        find "${dirs[@]}" -xdev -printf '%y %m %p %l\n' &&
-            find "${dirs[@]}" -xdev -type f -print0 | xargs -0 -r sha256sum &&
-            find /usr/bin -mindepth 1 -maxdepth 1 -printf '%p\n'
+        find /etc -xdev -printf 'name %y %p %l\n' &&
+            find "${dirs[@]}" -mindepth 1 -maxdepth 1 -printf 'name %y %p %l\n' &&
+            names_at=$SECONDS &&
+            find "${trees[@]}" "${files[@]}" -xdev \( -type d -printf 'stat %y %m %u:%g %p\n' \) -o \
+                -printf 'stat %y %m %u:%g %s %p %l\n' &&
+            find "${trees[@]}" "${files[@]}" -xdev -type f -print0 | xargs -0 -r sha256sum |
+            sed 's/^/hash /'
     } >"$1.raw" 2>"$1.err"; then
         fail "snapshot of the watched files ($1)"
         show <"$1.err"
     fi
-    LC_ALL=C sort "$1.raw" >"$1"
+    LC_ALL=C sort -u "$1.raw" >"$1"
     rm -f "$1.raw" "$1.err"
-    echo "# snapshot ${1##*/}: $((SECONDS - start)) s"
+    echo "# snapshot ${1##*/}: $(wc -l <"$1") lines, $((SECONDS - start)) s" \
+        "(names $((${names_at:-$SECONDS} - start)) s)"
 }
 # UNINSTALL.sh left every watched file as SNAPSHOT had it, backups aside.
 same_as_before() { # SNAPSHOT_FILE
     snapshot "$WORK/after"
-    local diff
-    diff=$(diff "$1" "$WORK/after" | grep '^[<>]' | grep -v '^> .*\.bak\.[0-9]') || true
-    grep '^> .*\.bak\.[0-9]' <(diff "$1" "$WORK/after") | sed 's/^> /# backup kept: /' |
-        cut -d' ' -f1-4
+    local changes diff
+    changes=$(diff "$1" "$WORK/after" | grep '^[<>]') || true
+    diff=$(grep -v '^> .*\.bak\.[0-9]' <<<"$changes") || true
+    grep '^> ' <<<"$changes" | grep -o '/[^ ]*\.bak\.[0-9][^ ]*' | LC_ALL=C sort -u |
+        sed 's/^/# backup kept: /' || true
     if [ -z "$diff" ]; then
         pass "every file is as it was before INSTALL.sh (config install's backups aside)"
     else
