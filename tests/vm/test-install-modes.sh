@@ -97,11 +97,13 @@ snapshot() {
     for d in "${TREES[@]}"; do if [ -e "$d" ] || [ -L "$d" ]; then trees+=("$d"); fi; done
     for d in "${DESTS[@]}"; do if [ -e "$d" ] || [ -L "$d" ]; then files+=("$d"); fi; done
     # A directory's size is left out: the overlay's copy-up changes it, and a backup beside a
-    # file grows it; its entries are listed by name.
+    # file grows it; its entries are listed by name. In NAME_DIRS only the names (no stat of
+    # each of /usr/share/man/man1's ~18k entries over 9p): the installed files there have their
+    # own stat lines, and anything else left behind is a new name.
     local names_at
     if ! {
         find /etc -xdev -printf 'name %y %p %l\n' &&
-            find "${dirs[@]}" -mindepth 1 -maxdepth 1 -printf 'name %y %p %l\n' &&
+            find "${dirs[@]}" -mindepth 1 -maxdepth 1 -printf 'name %p\n' &&
             names_at=$SECONDS &&
             find "${trees[@]}" "${files[@]}" -xdev \( -type d -printf 'stat %y %m %u:%g %p\n' \) -o \
                 -printf 'stat %y %m %u:%g %s %p %l\n' &&
