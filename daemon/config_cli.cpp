@@ -4,6 +4,8 @@
 #include "core/config_install.h"
 #include "core/error.h"
 #include "core/flags.h"
+#include "core/integration.h"
+#include "doctor_cli.h"
 
 #include <CLI/CLI.hpp>
 
@@ -101,6 +103,12 @@ ConfigCommands::ConfigCommands(CLI::App& app) {
                      "With --activate: the profile scx.service starts scx_gamer with")
         ->capture_default_str()
         ->type_name("NAME");
+    install_
+        ->add_option("--mode", mode_,
+                     "Record how INSTALL.sh sets scx_gamer up (companion, replace-loader, "
+                     "scx-service, own, manual) and the scx_loader/scx.service states it found, "
+                     "for uninstall; scx-service implies --activate")
+        ->type_name("MODE");
     install_->add_flag("--dry-run", dry_run_,
                        "Print the changes as a unified diff; change nothing");
 
@@ -114,6 +122,14 @@ ConfigCommands::ConfigCommands(CLI::App& app) {
     status_ = config_->add_subcommand(
         "status", "Print the scheduler configuration as key=value lines, with profile warnings");
     add_root_option(*status_, root_);
+
+    detect_ = config_->add_subcommand(
+        "detect", "Print which service manages sched_ext here (manager=), the mode that fits it "
+                  "(default_mode=), the installed one (installed_mode=) and the one to use "
+                  "(mode=: --mode, else the installed one, else the default); exit 1 if that "
+                  "mode cannot be set up beside what runs");
+    add_root_option(*detect_, root_);
+    detect_->add_option("--mode", mode_, "The mode asked for")->type_name("MODE");
 
     validate_flags_ = config_->add_subcommand(
         "validate-flags", "Check scx_gamer flags and print them in canonical form (exit 2 and a "
@@ -135,6 +151,8 @@ int ConfigCommands::run() const {
             return run_uninstall();
         if (status_->parsed())
             return run_status();
+        if (detect_->parsed())
+            return run_detect();
         if (validate_flags_->parsed())
             return run_validate_flags();
         std::cerr << config_->help();
@@ -151,18 +169,37 @@ int ConfigCommands::run() const {
     }
 }
 
+std::optional<InstallMode> ConfigCommands::asked_mode() const {
+    if (mode_.empty())
+        return std::nullopt;
+    const auto mode = parse_install_mode(mode_);
+    if (!mode)
+        throw UsageError("unknown mode '" + mode_ +
+                         "' (companion, replace-loader, scx-service, own, manual)");
+    return mode;
+}
+
 int ConfigCommands::run_install() const {
     InstallOptions options;
     options.root = root_;
     options.activate = activate_;
-    if (install_->count("--profile") > 0 && !activate_)
-        throw UsageError("--profile only applies with --activate");
+    options.mode = asked_mode();
+    if (options.mode) {
+        if (activate_ && *options.mode != InstallMode::ScxService)
+            throw UsageError("--activate is --mode scx-service; it does not go with --mode " +
+                             mode_);
+        options.activate = *options.mode == InstallMode::ScxService;
+    }
+    if (install_->count("--profile") > 0 && !options.activate)
+        throw UsageError("--profile only applies with --activate (--mode scx-service)");
     options.profile = profile_;
     if (!scx_flags_.empty()) {
-        if (!activate_)
-            throw UsageError("--scx-flags only applies with --activate");
+        if (!options.activate)
+            throw UsageError("--scx-flags only applies with --activate (--mode scx-service)");
         options.scx_flags = parse_flags(split_on_blanks(scx_flags_));
     }
+    if (options.mode) // read before INSTALL.sh changes any unit
+        options.units_before = units_before(gather_manager_facts(root_));
     return execute(plan_install(options), dry_run_);
 }
 
@@ -175,6 +212,33 @@ int ConfigCommands::run_uninstall() const {
 
 int ConfigCommands::run_status() const {
     std::cout << format_config_status(read_config_status(root_));
+    return kExitDone;
+}
+
+int ConfigCommands::run_detect() const {
+    const ManagerFacts facts = gather_manager_facts(root_);
+    const Manager manager = detect_manager(facts);
+    std::string installed;
+    try {
+        installed = read_config_status(root_).mode;
+    } catch (const Error&) {
+        // an unreadable record: as if none
+    }
+    const auto asked = asked_mode();
+    const InstallMode mode =
+        asked ? *asked : parse_install_mode(installed).value_or(default_mode(manager));
+    std::cout << "manager=" << manager_name(manager) << "\n"
+              << "default_mode=" << install_mode_name(default_mode(manager)) << "\n"
+              << "installed_mode=" << installed << "\n"
+              << "mode=" << install_mode_name(mode) << "\n";
+    // A mode already set up is not judged by the system it changed (replace-loader stopped
+    // scx_loader, so scx_loader no longer manages anything).
+    if (install_mode_name(mode) != installed) {
+        if (const auto conflict = mode_conflict(mode, facts)) {
+            std::cerr << "scx_gamer: " << *conflict << "\n";
+            return kExitFailure;
+        }
+    }
     return kExitDone;
 }
 

@@ -3,9 +3,11 @@
 // and UNINSTALL.sh use the same C++ code and flag table as the daemon (the scripts never parse or
 // validate anything themselves).
 //
-//   scx_gamer config install   [--root DIR] [--activate [--scx-flags "FLAGS"]] [--dry-run]
+//   scx_gamer config install   [--root DIR] [--mode MODE] [--activate [--scx-flags "FLAGS"]]
+//                              [--dry-run]
 //   scx_gamer config uninstall [--root DIR] [--dry-run]
 //   scx_gamer config status    [--root DIR]
+//   scx_gamer config detect    [--root DIR] [--mode MODE]
 //   scx_gamer config validate-flags FLAGS...
 //
 // install/uninstall edit /etc/default/scx and scx_loader's TOML (see core/config_install.h for
@@ -17,6 +19,8 @@
 //   ...app.parse(argc, argv)...
 //   if (config_commands.selected()) return config_commands.run();
 #pragma once
+
+#include "core/integration.h"
 
 #include <cstddef>
 #include <optional>
@@ -47,18 +51,23 @@ class ConfigCommands {
     int run_uninstall() const;
     int run_status() const;
     int run_validate_flags() const;
+    int run_detect() const;
+    // --mode, parsed; nullopt when not given. Throws UsageError for an unknown name.
+    std::optional<InstallMode> asked_mode() const;
 
     CLI::App* config_ = nullptr;
     CLI::App* install_ = nullptr;
     CLI::App* uninstall_ = nullptr;
     CLI::App* status_ = nullptr;
     CLI::App* validate_flags_ = nullptr;
+    CLI::App* detect_ = nullptr;
 
     std::string root_ = "/";
     bool dry_run_ = false;
     bool activate_ = false;
     std::string scx_flags_;
     std::string profile_ = "gaming";
+    std::string mode_;
 };
 
 // The SCX_GAMER_INSTALL_FAIL_AFTER test hook: fail after that many file changes (install tests

@@ -5,6 +5,7 @@
 #include "core/flags.h"
 #include "core/log.h"
 #include "core/original_flags.h"
+#include "doctor_cli.h"
 #include "ml_cli.h"
 #include "service/daemon.h"
 #include "service/system_bus_facts.h"
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     add_flags(app, ParsePolicy{BelowMinimum::Raise, &flag_warnings});
     add_original_flags(app);
     ConfigCommands config_commands(app);
+    DoctorCommand doctor(app);
     MlTrainCommand ml_train(app);
 
     try {
@@ -128,6 +130,8 @@ int main(int argc, char** argv) {
 
     if (config_commands.selected())
         return config_commands.run();
+    if (doctor.selected())
+        return doctor.run();
     if (ml_train.selected())
         return ml_train.run();
     learning.window = std::chrono::seconds(window_secs);

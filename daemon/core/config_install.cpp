@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <utility>
 
 namespace scx_gamer {
 namespace {
@@ -124,8 +125,11 @@ void plan_default_scx_install(const InstallOptions& options, InstallState& state
     DefaultScxFile file(*text);
     const auto scheduler = file.scheduler();
     if (!state.scheduler_before_install && scheduler && *scheduler != kGamerSchedulerName &&
-        is_valid_scheduler_name(*scheduler))
+        is_valid_scheduler_name(*scheduler)) {
         state.scheduler_before_install = scheduler;
+        state.flags_before_install_recorded = true;
+        state.flags_line_before_install = file.assignment_line(ScxVariable::Flags);
+    }
     if (!file.add_listed_scheduler(kGamerSchedulerName) && !file.listed_schedulers())
         plan.notes.push_back(path.string() + " has no \"# List of scx_schedulers:\" comment; "
                                              "none added");
@@ -152,6 +156,36 @@ std::string fallback_scheduler(const DefaultScxFile& file,
     return other != listed.end() ? *other : std::string(kStockScheduler);
 }
 
+// Whether SCX_FLAGS, found beside SCX_SCHEDULER=scx_gamer that install did not set, still holds
+// the flags of the scheduler from before install (a GUI switched only SCX_SCHEDULER): then they
+// stay as they are. Without a record, flags scx_gamer would not accept are someone else's too.
+bool holds_other_schedulers_flags(const DefaultScxFile& file,
+                                  const std::optional<InstallState>& state) {
+    const auto flags = file.flags();
+    if (!flags)
+        return true; // nothing to drop
+    if (state && state->flags_before_install_recorded) {
+        const DefaultScxFile before(state->flags_line_before_install.value_or(""));
+        return before.flags() == flags;
+    }
+    try {
+        std::vector<std::string> words;
+        std::string word;
+        for (char c : *flags + " ") {
+            if (c == ' ' || c == '\t') {
+                if (!word.empty())
+                    words.push_back(std::exchange(word, {}));
+            } else {
+                word += c;
+            }
+        }
+        parse_flags(words);
+        return false; // scx_gamer's own
+    } catch (const Error&) {
+        return true;
+    }
+}
+
 // Puts back the exact lines activation replaced, or else switches to fallback_scheduler().
 void deactivate(DefaultScxFile& file, const std::optional<InstallState>& state,
                 const fs::path& path, ConfigPlan& plan) {
@@ -166,11 +200,22 @@ void deactivate(DefaultScxFile& file, const std::optional<InstallState>& state,
         }
     }
     const std::string fallback = fallback_scheduler(file, state);
+    const bool keep_flags = holds_other_schedulers_flags(file, state);
     file.set_scheduler(fallback);
-    if (file.flags())
-        file.set_flags(FlagValues{}); // scx_gamer's flags mean nothing to another scheduler
     plan.notes.push_back(path.string() +
                          ": SCX_SCHEDULER=scx_gamer was not set by install; set to " + fallback);
+    if (keep_flags) {
+        if (file.flags())
+            plan.notes.push_back(path.string() + ": SCX_FLAGS kept (" + fallback + "'s flags)");
+        return;
+    }
+    // scx_gamer's flags mean nothing to another scheduler: back to the line from before install,
+    // or no flags at all when nothing was recorded.
+    if (state && state->flags_before_install_recorded)
+        file.restore_assignment_line(ScxVariable::Flags, state->flags_line_before_install);
+    else
+        file.set_flags(FlagValues{});
+    plan.notes.push_back(path.string() + ": scx_gamer's SCX_FLAGS dropped");
 }
 
 void plan_default_scx_uninstall(const fs::path& root, const std::optional<InstallState>& state,
@@ -320,6 +365,19 @@ std::string InstallState::format() const {
         out += "previous_flags_line=" + escape(*previous_flags_line) + "\n";
     if (scheduler_before_install)
         out += "scheduler_before_install=" + *scheduler_before_install + "\n";
+    if (flags_before_install_recorded) {
+        out += "flags_before_install_recorded=yes\n";
+        if (flags_line_before_install)
+            out += "flags_line_before_install=" + escape(*flags_line_before_install) + "\n";
+    }
+    if (!mode.empty())
+        out += "mode=" + mode + "\n";
+    if (units_before.recorded) {
+        out += "loader_was_enabled=" + yes_no(units_before.loader_enabled) + "\n";
+        out += "loader_was_active=" + yes_no(units_before.loader_active) + "\n";
+        out += "scx_was_enabled=" + yes_no(units_before.scx_enabled) + "\n";
+        out += "scx_was_active=" + yes_no(units_before.scx_active) + "\n";
+    }
     if (loader_toml) {
         out += "loader_toml=" + escape(*loader_toml) + "\n";
         out += "loader_section_added=" + yes_no(loader_section_added) + "\n";
@@ -365,6 +423,22 @@ InstallState InstallState::parse(std::string_view text, const std::string& sourc
     state.scheduler_before_install = optional_value("scheduler_before_install");
     if (state.scheduler_before_install && !is_valid_scheduler_name(*state.scheduler_before_install))
         throw Error(source_name + ": invalid scheduler_before_install");
+    state.flags_before_install_recorded = values["flags_before_install_recorded"] == "yes";
+    state.flags_line_before_install = optional_value("flags_line_before_install");
+    if (state.flags_line_before_install &&
+        (!state.flags_before_install_recorded ||
+         state.flags_line_before_install->find_first_of("\r\n") != std::string::npos))
+        throw Error(source_name + ": invalid flags_line_before_install");
+    state.mode = values["mode"];
+    if (!state.mode.empty() && !parse_install_mode(state.mode))
+        throw Error(source_name + ": unknown mode " + state.mode);
+    if (values.contains("loader_was_enabled")) {
+        state.units_before.recorded = true;
+        state.units_before.loader_enabled = values["loader_was_enabled"] == "yes";
+        state.units_before.loader_active = values["loader_was_active"] == "yes";
+        state.units_before.scx_enabled = values["scx_was_enabled"] == "yes";
+        state.units_before.scx_active = values["scx_was_active"] == "yes";
+    }
     state.loader_toml = optional_value("loader_toml");
     state.loader_section_added = values["loader_section_added"] == "yes";
     state.loader_final_newline_added = values["loader_final_newline_added"] == "yes";
@@ -389,6 +463,16 @@ bool ConfigPlan::changes_anything() const {
 ConfigPlan plan_install(const InstallOptions& options) {
     ConfigPlan plan;
     InstallState state = read_install_state(options.root).value_or(InstallState{});
+    if (options.mode) {
+        // A mode that stopped or restarted a unit keeps the record of how the units were before
+        // it did: a later install sees them as that mode left them.
+        const auto previous = parse_install_mode(state.mode);
+        const bool changed_units = previous && (*previous == InstallMode::ReplaceLoader ||
+                                                *previous == InstallMode::ScxService);
+        if (!changed_units || !state.units_before.recorded)
+            state.units_before = options.units_before;
+        state.mode = install_mode_name(*options.mode);
+    }
     plan_default_scx_install(options, state, plan);
     plan_loader_install(options, state, plan);
     plan_state_write(options.root, state, plan);
@@ -438,6 +522,10 @@ ConfigStatus read_config_status(const fs::path& root) {
         }
     }
     status.installed = fs::exists(install_state_path(root));
+    if (const auto state = read_install_state(root)) {
+        status.mode = state->mode;
+        status.units_before = state->units_before;
+    }
     return status;
 }
 
@@ -449,6 +537,13 @@ std::string format_config_status(const ConfigStatus& status) {
     out += "loader_toml=" + (status.loader_toml ? status.loader_toml->string() : "") + "\n";
     out += "loader_section=" + yes_no(status.loader_section) + "\n";
     out += "installed=" + yes_no(status.installed) + "\n";
+    out += "mode=" + status.mode + "\n";
+    if (status.units_before.recorded) {
+        out += "loader_was_enabled=" + yes_no(status.units_before.loader_enabled) + "\n";
+        out += "loader_was_active=" + yes_no(status.units_before.loader_active) + "\n";
+        out += "scx_was_enabled=" + yes_no(status.units_before.scx_enabled) + "\n";
+        out += "scx_was_active=" + yes_no(status.units_before.scx_active) + "\n";
+    }
     for (const auto& [name, flags] : status.profiles.profiles.listing()) {
         out += "profile." + name + "=";
         for (std::size_t i = 0; i < flags.size(); ++i)

@@ -26,6 +26,7 @@
 
 #include "core/atomic_file.h"
 #include "core/flags.h"
+#include "core/integration.h"
 #include "core/profiles.h"
 
 #include <cstdint>
@@ -52,6 +53,15 @@ struct InstallState {
     // SCX_SCHEDULER when install first ran: where uninstall goes if scx_gamer was selected by
     // hand later (no exact line to put back).
     std::optional<std::string> scheduler_before_install;
+    // The SCX_FLAGS line (as written; nullopt: none) when install first ran, recorded with
+    // scheduler_before_install: the other scheduler's flags. Uninstall keeps SCX_FLAGS while it
+    // still holds them, and puts them back when a GUI left scx_gamer's own flags there.
+    bool flags_before_install_recorded = false;
+    std::optional<std::string> flags_line_before_install;
+    // How INSTALL.sh set scx_gamer up (install_mode_name(); empty: registered only, as before
+    // modes existed) and what the units were before, so that UNINSTALL.sh can put them back.
+    std::string mode;
+    UnitsBefore units_before;
     std::optional<std::string> loader_toml; // file (as seen from root) holding our section
     bool loader_section_added = false;
     bool loader_final_newline_added = false;
@@ -69,7 +79,12 @@ std::uint64_t content_hash(std::string_view content);
 
 struct InstallOptions {
     std::filesystem::path root = "/";
+    // With activate, SCX_SCHEDULER=scx_gamer (install mode scx-service).
     bool activate = false;
+    // The mode INSTALL.sh sets up, and the units' states it found; recorded on the first install
+    // (a later install with another mode records the new mode, never newer unit states).
+    std::optional<InstallMode> mode;
+    UnitsBefore units_before;
     // When activating, SCX_FLAGS becomes `--profile PROFILE` and these flags on top of it.
     std::string profile = "gaming";
     FlagValues scx_flags;
@@ -100,6 +115,8 @@ struct ConfigStatus {
     std::optional<std::filesystem::path> loader_toml; // the file scx_loader reads
     bool loader_section = false;                      // it has [scheds.scx_gamer]
     bool installed = false;                           // an install state exists
+    std::string mode;                                 // the install state's mode ("" if none)
+    UnitsBefore units_before;                         // what the state recorded
     ProfileLoad profiles;
 };
 ConfigStatus read_config_status(const std::filesystem::path& root);

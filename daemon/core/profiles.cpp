@@ -33,6 +33,7 @@ const std::vector<BuiltinProfile>& builtin_table() {
 }
 
 constexpr std::string_view kModeSuffix = "_mode";
+constexpr std::string_view kLoaderExecKey = "exec";
 constexpr std::size_t kMaxProfileNameLength = 32;
 
 using TomlValue = toml::ordered_value;
@@ -104,6 +105,14 @@ class LoaderTomlReader {
 
     void read_entry(const std::string& key, const TomlValue& value, ProfileSet& profiles) {
         const std::string at = toml_text::where(value.location()) + ": ";
+        // Where an scx_loader with external schedulers finds our binary
+        // (docs/upstream-scx-loader.md): scx_loader's key, not a profile.
+        if (key == kLoaderExecKey) {
+            if (!value.is_string())
+                warnings_.push_back(at + std::string(kLoaderExecKey) +
+                                    " must be a string (the scheduler's path); ignored");
+            return;
+        }
         if (!key.ends_with(kModeSuffix) || !is_valid_profile_name(std::string_view(key).substr(
                                                0, key.size() - kModeSuffix.size()))) {
             warnings_.push_back(at + "unknown key " + quote_for_message(key) +

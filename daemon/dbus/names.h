@@ -9,6 +9,8 @@ namespace scx_gamer::dbus_names {
 inline constexpr const char* kBusName = "org.cachyos.ScxGamer";
 inline constexpr const char* kObjectPath = "/org/cachyos/ScxGamer";
 inline constexpr const char* kInterface = "org.cachyos.ScxGamer";
+// The notification agent's name on each user's session bus (one agent per session).
+inline constexpr const char* kAgentBusName = "org.cachyos.ScxGamer.NotificationAgent";
 
 // polkit actions (polkit/org.cachyos.scxgamer.policy).
 inline constexpr const char* kActionSetProfile = "org.cachyos.scxgamer.set-profile";

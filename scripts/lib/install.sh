@@ -151,19 +151,21 @@ remove_own_dirs() { # PATH
     done
 }
 
-# The manifest's paths, one per line, comments skipped. Each must be a plain absolute path under
-# /usr or /etc/xdg/autostart (where INSTALL.sh installs), so a tampered manifest cannot make
-# UNINSTALL.sh remove anything else.
+# The manifest's paths, one per line, comments skipped: files, and the directories INSTALL.sh
+# created for them (ending in /). Each must be a plain absolute path under /usr or
+# /etc/xdg/autostart (where INSTALL.sh installs; /etc/xdg and /etc only as directories, which go
+# only when empty), so a tampered manifest cannot make UNINSTALL.sh remove anything else.
 manifest_entries() {
-    local manifest=$ROOT$MANIFEST_REL line
+    local manifest=$ROOT$MANIFEST_REL line path
     [ -f "$manifest" ] || return 0
     while IFS= read -r line; do
         case $line in
         '' | '#'*) continue ;;
-        /usr/* | /etc/xdg/autostart/*) ;;
+        /usr/* | /etc/xdg/autostart/* | /etc/xdg/ | /etc/) ;;
         *) die "$manifest: refusing entry outside /usr and /etc/xdg/autostart: $line" ;;
         esac
-        case $line/ in
+        path=${line%/}
+        case $path/ in
         */../* | */./* | *//*) die "$manifest: refusing entry with . or ..: $line" ;;
         esac
         printf '%s\n' "$line"

@@ -202,6 +202,64 @@ check "  ... scx_loader.toml is byte-identical" cmp "$WORK/loader.orig" "$root/e
 same "  ... the tree is as before (backups aside)" "$original" "$(snapshot "$root")"
 check "  ... backups were left for the administrator" test "$(backups_in "$root")" -ge 2
 
+# ---- directories INSTALL.sh creates go with it; the others stay ----
+
+# No zsh or fish here: INSTALL.sh creates their completion directories (and /usr/share/zsh,
+# /usr/share/fish); the doc and license directories exist and stay, empty, after uninstall.
+root=$(new_root created-dirs)
+rm -rf "$root/usr/share/zsh" "$root/usr/share/fish"
+original=$(snapshot "$root")
+output=$(install_sh --root "$root" --yes 2>&1)
+status=$?
+succeeded "INSTALL.sh into a tree without zsh and fish" $status "$output"
+check "  ... creates the zsh completion directory" test -d "$root/usr/share/zsh/site-functions"
+check "  ... and the fish one" test -d "$root/usr/share/fish/vendor_completions.d"
+manifest=$(grep -v '^#' "$root/var/lib/scx_gamer/installed-files")
+same "  ... and records exactly the directories it created" \
+    "$(printf '%s\n' /usr/share/doc/scx_gamer/ /usr/share/doc/scx_gamer/examples/ \
+        /usr/share/fish/ /usr/share/fish/vendor_completions.d/ /usr/share/licenses/scx_gamer/ \
+        /usr/share/zsh/ /usr/share/zsh/site-functions/)" "$(grep '/$' <<<"$manifest")"
+installed=$(snapshot "$root")
+output=$(install_sh --root "$root" --yes 2>&1)
+same "  ... a reinstall keeps them recorded" "$manifest" \
+    "$(grep -v '^#' "$root/var/lib/scx_gamer/installed-files")"
+same "  ... and changes nothing" "$installed" "$(snapshot "$root")"
+output=$(uninstall_sh --root "$root" --dry-run 2>&1)
+contains "UNINSTALL.sh --dry-run names a created directory" "$output" \
+    "would remove $root/usr/share/zsh/site-functions/ if empty"
+output=$(uninstall_sh --root "$root" --yes 2>&1)
+status=$?
+succeeded "UNINSTALL.sh" $status "$output"
+check "  ... removes the directories INSTALL.sh created" \
+    test ! -e "$root/usr/share/zsh" -a ! -e "$root/usr/share/fish"
+check "  ... keeps the empty directories that were there before" \
+    test -d "$root/usr/share/bash-completion/completions" -a -d "$root/usr/share/man/man1"
+same "  ... the tree is as before (backups aside)" "$original" "$(snapshot "$root")"
+
+# A created directory that holds someone else's file by uninstall time stays, with the file.
+root=$(new_root created-dirs-shared)
+rm -rf "$root/usr/share/zsh" "$root/usr/share/fish"
+install_sh --root "$root" --yes >/dev/null 2>&1
+echo "complete -c other" >"$root/usr/share/fish/vendor_completions.d/other.fish"
+output=$(uninstall_sh --root "$root" --yes 2>&1)
+status=$?
+succeeded "UNINSTALL.sh with another package's file in a directory INSTALL.sh created" $status \
+    "$output"
+check "  ... leaves that file and its directory" \
+    test -f "$root/usr/share/fish/vendor_completions.d/other.fish"
+check "  ... removes our own file beside it" \
+    test ! -e "$root/usr/share/fish/vendor_completions.d/scxgamerctl.fish"
+check "  ... and the created directories that are empty" test ! -e "$root/usr/share/zsh"
+
+# A tampered manifest cannot name a directory outside where INSTALL.sh installs.
+root=$(new_root tampered-dir)
+install_sh --root "$root" --yes >/dev/null 2>&1
+mkdir "$root/var/lib/empty-victim"
+echo "/var/lib/empty-victim/" >>"$root/var/lib/scx_gamer/installed-files"
+output=$(uninstall_sh --root "$root" --yes 2>&1)
+contains "a manifest naming a directory outside /usr is refused" "$output" "refusing entry"
+check "  ... and that directory stays" test -d "$root/var/lib/empty-victim"
+
 # ---- --activate ----
 
 root=$(new_root activate)

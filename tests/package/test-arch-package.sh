@@ -201,8 +201,9 @@ if out=$("$REPO/INSTALL.sh" --root "$WORK/root" --yes --build-dir "$PKG/src/buil
 else
     not_ok "INSTALL.sh --root installs from makepkg's build" "$out"
 fi
-installed=$(grep -v '^#' "$WORK/root/var/lib/scx_gamer/installed-files" 2>/dev/null | sed 's|^/||' |
-    LC_ALL=C sort)
+# The manifest's files; the directories INSTALL.sh created (ending in /) are not the package's.
+installed=$(grep -v -e '^#' -e '/$' "$WORK/root/var/lib/scx_gamer/installed-files" 2>/dev/null |
+    sed 's|^/||' | LC_ALL=C sort)
 # makepkg gzips man pages (zipman); otherwise the lists must be the same.
 packaged=$(sed -E 's|^(usr/share/man/.*)\.gz$|\1|' <<<"$files" | LC_ALL=C sort)
 same "the package holds exactly the files INSTALL.sh installs" "$installed" "$packaged"

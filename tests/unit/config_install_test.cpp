@@ -188,14 +188,92 @@ TEST(ConfigUninstall, AfterSelectingScxGamerByHandGoesBackToTheSchedulerBeforeIn
     root.write("etc/default/scx", by_hand.text());
 
     uninstall(root.path());
-    EXPECT_EQ(file(root.path(), "etc/default/scx"),
-              "# List of scx_schedulers: scx_beerland scx_bpfland scx_chaos scx_cosmos scx_flash "
-              "scx_lavd scx_p2dq scx_rustland scx_rusty scx_tickless\n"
-              "SCX_SCHEDULER=scx_cosmos\n"
-              "SCX_FLAGS=''\n"
-              "\n"
-              "# Set custom flags for each scheduler, below is an example of how to use\n"
-              "#SCX_FLAGS='-s 700 -S'\n");
+    // There were no flags at install time: scx_gamer's go, and the line they came in on with them.
+    EXPECT_EQ(file(root.path(), "etc/default/scx"), kStockDefaultScx);
+}
+
+// A GUI that switches schedulers by editing only SCX_SCHEDULER leaves the other scheduler's
+// flags in SCX_FLAGS: uninstall goes back to that scheduler and keeps them, byte for byte.
+TEST(ConfigUninstall, AGuiSwitchThatLeftTheOtherSchedulersFlagsKeepsThem) {
+    TempDir root;
+    const std::string original = "# List of scx_schedulers: scx_bpfland scx_lavd\n"
+                                 "SCX_SCHEDULER=scx_bpfland\n"
+                                 "SCX_FLAGS=\"-m performance -s 5000\"\n";
+    root.write("etc/default/scx", original);
+    install(root.path());
+    DefaultScxFile by_gui(file(root.path(), "etc/default/scx"));
+    by_gui.set_scheduler("scx_gamer");
+    root.write("etc/default/scx", by_gui.text());
+
+    const ConfigPlan plan = plan_uninstall(root.path());
+    apply_file_changes(plan.changes);
+    EXPECT_EQ(file(root.path(), "etc/default/scx"), original);
+    EXPECT_THAT(plan.notes, ::testing::Contains(HasSubstr("SCX_FLAGS kept")));
+}
+
+// The GUI also wrote scx_gamer's flags: those go, and the other scheduler's flags from before
+// install come back exactly as they were written.
+TEST(ConfigUninstall, ScxGamersOwnFlagsGoAndTheRecordedFlagsComeBack) {
+    TempDir root;
+    const std::string original = "# List of scx_schedulers: scx_bpfland scx_lavd\n"
+                                 "SCX_SCHEDULER='scx_bpfland'\n"
+                                 "SCX_FLAGS='-m performance -s 5000' # tuned\n"
+                                 "# end\n";
+    root.write("etc/default/scx", original);
+    install(root.path());
+    install(root.path()); // a second install must not record the state after the first
+    DefaultScxFile by_gui(file(root.path(), "etc/default/scx"));
+    by_gui.set_scheduler("scx_gamer");
+    by_gui.set_value(ScxVariable::Flags, "--profile lowlatency");
+    root.write("etc/default/scx", by_gui.text());
+    ASSERT_THAT(file(root.path(), "etc/default/scx"), HasSubstr("--profile lowlatency"));
+
+    const ConfigPlan plan = plan_uninstall(root.path());
+    apply_file_changes(plan.changes);
+    EXPECT_EQ(file(root.path(), "etc/default/scx"), original);
+    EXPECT_THAT(plan.notes, ::testing::Contains(HasSubstr("scx_gamer's SCX_FLAGS dropped")));
+}
+
+// With no install record (an install from before records existed), flags that scx_gamer itself
+// would refuse belong to another scheduler and stay.
+TEST(ConfigUninstall, WithoutARecordFlagsScxGamerRefusesAreSomeoneElsesAndStay) {
+    TempDir root;
+    root.write("etc/default/scx", "# List of scx_schedulers: scx_bpfland scx_gamer\n"
+                                  "SCX_SCHEDULER=scx_gamer\n"
+                                  "SCX_FLAGS='--no-such-flag-anywhere 5'\n");
+    apply_file_changes(plan_uninstall(root.path()).changes);
+    EXPECT_EQ(file(root.path(), "etc/default/scx"), "# List of scx_schedulers: scx_bpfland\n"
+                                                    "SCX_SCHEDULER=scx_bpfland\n"
+                                                    "SCX_FLAGS='--no-such-flag-anywhere 5'\n");
+}
+
+TEST(ConfigInstall, TheModeAndTheUnitsBeforeAreRecordedOnce) {
+    TempDir root;
+    root.write("etc/default/scx", kStockDefaultScx);
+    InstallOptions options;
+    options.root = root.path();
+    options.mode = InstallMode::ReplaceLoader;
+    options.units_before.recorded = true;
+    options.units_before.loader_enabled = true;
+    options.units_before.loader_active = true;
+    apply_file_changes(plan_install(options).changes);
+    ConfigStatus status = read_config_status(root.path());
+    EXPECT_EQ(status.mode, "replace-loader");
+    EXPECT_TRUE(status.units_before.loader_enabled);
+    EXPECT_THAT(format_config_status(status),
+                HasSubstr("mode=replace-loader\nloader_was_enabled=yes\nloader_was_active=yes\n"));
+
+    // Installing again after scx_loader was stopped keeps what it was before the first install.
+    options.units_before.loader_enabled = false;
+    options.units_before.loader_active = false;
+    apply_file_changes(plan_install(options).changes);
+    status = read_config_status(root.path());
+    EXPECT_TRUE(status.units_before.loader_enabled);
+    EXPECT_TRUE(status.units_before.loader_active);
+
+    uninstall(root.path());
+    EXPECT_EQ(file(root.path(), "etc/default/scx"), kStockDefaultScx);
+    EXPECT_EQ(read_config_status(root.path()).mode, "");
 }
 
 TEST(ConfigUninstall, WithoutARecordFallsBackToTheFirstOtherListedScheduler) {
@@ -209,7 +287,7 @@ TEST(ConfigUninstall, WithoutARecordFallsBackToTheFirstOtherListedScheduler) {
               "# List of scx_schedulers: scx_bpfland scx_lavd\n"
               "SCX_SCHEDULER=scx_bpfland\n"
               "SCX_FLAGS=\n");
-    EXPECT_THAT(plan.notes.back(), HasSubstr("set to scx_bpfland"));
+    EXPECT_THAT(plan.notes, ::testing::Contains(HasSubstr("set to scx_bpfland")));
 }
 
 TEST(ConfigInstall, ActivateStartsTheChosenProfile) {
@@ -294,6 +372,11 @@ TEST(InstallState, FormatAndParseRoundTrip) {
     state.activated = true;
     state.previous_scheduler_line = "SCX_SCHEDULER=\"scx_lavd\" %\t";
     state.scheduler_before_install = "scx_lavd";
+    state.flags_before_install_recorded = true;
+    state.flags_line_before_install = "SCX_FLAGS='-m performance' # %";
+    state.mode = "companion";
+    state.units_before.recorded = true;
+    state.units_before.scx_active = true;
     state.loader_toml = "/etc/scx_loader.toml";
     state.loader_section_added = true;
     state.loader_final_newline_added = true;
@@ -309,6 +392,11 @@ TEST(InstallState, RejectsUnknownFormats) {
     EXPECT_THROW(InstallState::parse("format=2\n", "s"), Error);
     EXPECT_THROW(InstallState::parse("format=1\nnonsense\n", "s"), Error);
     EXPECT_THROW(InstallState::parse("format=1\nloader_toml=relative\n", "s"), Error);
+    EXPECT_THROW(InstallState::parse("format=1\nmode=fastest\n", "s"), Error);
+    EXPECT_THROW(InstallState::parse("format=1\nflags_before_install_recorded=yes\n"
+                                     "flags_line_before_install=SCX_FLAGS=a%0Ab\n",
+                                     "s"),
+                 Error);
 }
 
 } // namespace

@@ -192,6 +192,22 @@ colour = "blue"
     EXPECT_EQ(load.profiles.find("party"), nullptr);
 }
 
+// The key an scx_loader with external schedulers reads (docs/upstream-scx-loader.md) is not a
+// profile and no mistake either: no warning, unless it is not a path string.
+TEST(ProfilesFromLoaderToml, TheExecKeyOfTheUpstreamProposalIsAcceptedQuietly) {
+    const ProfileLoad load = profiles_from_loader_toml(R"([scheds.scx_gamer]
+exec = "/usr/bin/scx_gamer"
+gaming_mode = ["--slice-us", "3000"]
+)",
+                                                       "e.toml");
+    EXPECT_THAT(load.warnings, ::testing::IsEmpty());
+    EXPECT_EQ(flags_of(load, "gaming"), (Flags{"--slice-us", "3000"}));
+    EXPECT_EQ(load.profiles.find("exec"), nullptr);
+
+    const ProfileLoad bad = profiles_from_loader_toml("[scheds.scx_gamer]\nexec = 1\n", "e.toml");
+    EXPECT_THAT(bad.warnings, ElementsAre(HasSubstr("e.toml:2:8: exec must be a string")));
+}
+
 // The original scx_gamer's INSTALL.sh wrote these modes into /etc/scx_loader.toml: below our
 // minimums, they are raised with a warning rather than costing the profile.
 TEST(ProfilesFromLoaderToml, TheOriginalsModesAreRaisedToTheMinimums) {

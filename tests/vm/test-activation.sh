@@ -99,7 +99,8 @@ run_ok() { # WHAT COMMAND...
     shift
     if out=$("$@" 2>&1); then pass "$what"; else fail "$what"; printf '%s\n' "$out" | show; fi
 }
-run_ok "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
+# --mode manual: install and register only; this test decides what starts, and when.
+run_ok "INSTALL.sh --yes --mode manual" "$REPO/INSTALL.sh" --yes --mode manual --build-dir "$BUILD_DIR"
 check "the activation file is installed" \
     test -f /usr/share/dbus-1/system-services/org.cachyos.ScxGamer.service
 check "the bus policy is installed" test -f /usr/share/dbus-1/system.d/org.cachyos.ScxGamer.conf

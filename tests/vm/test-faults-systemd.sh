@@ -70,7 +70,7 @@ install -m 0644 "$HERE/fixtures/scx.service" /usr/lib/systemd/system/scx.service
 install -m 0644 "$HERE/fixtures/default-scx" /etc/default/scx
 install -m 0644 "$HERE/fixtures/scx_loader.toml" /etc/scx_loader.toml
 systemctl daemon-reload
-run "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
+run "INSTALL.sh --yes --mode manual" "$REPO/INSTALL.sh" --yes --mode manual --build-dir "$BUILD_DIR"
 run "systemctl start $UNIT" systemctl start "$UNIT"
 check "$UNIT: sched_ext enabled, ops gamer" wait_for 120 gamer_attached
 check "$UNIT: owns $BUS_NAME" wait_for 60 bash -c "[ -n \"\$(busctl --system status $BUS_NAME 2>/dev/null | sed -n 's/^PID=//p')\" ]"

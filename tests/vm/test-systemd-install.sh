@@ -5,12 +5,13 @@
 # of /etc/default/scx that scx-scheds ships (tests/vm/fixtures) are installed first, with an
 # administrator's scx_loader TOML.
 #
-#   scx.service        INSTALL.sh --activate; the administrator picks the gaming profile in
-#                      SCX_FLAGS; restart -> /usr/bin/scx_gamer --profile gaming attached;
+#   scx.service        INSTALL.sh --activate (scx-service mode: it enables and restarts
+#                      scx.service); restart -> /usr/bin/scx_gamer --profile gaming attached;
 #                      set-profile lowlatency --persist changes the live tunables and SCX_FLAGS,
 #                      and a restart comes back with lowlatency; UNINSTALL.sh stops it and leaves
 #                      /etc/default/scx and the TOML byte-identical to what they were.
-#   scx_gamer.service  the same through the project's own unit and /etc/default/scx_gamer.
+#   scx_gamer.service  the same through the project's own unit and /etc/default/scx_gamer
+#                      (own mode: INSTALL.sh --yes with nothing else managing sched_ext).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 
 # SPDX-License-Identifier: GPL-2.0-only
@@ -88,6 +89,8 @@ check_uninstall() { # UNIT
     local unit=$1
     run "UNINSTALL.sh --yes" "$REPO/UNINSTALL.sh" --yes --build-dir "$BUILD_DIR"
     check "$unit is stopped" bash -c "! systemctl is-active --quiet $unit"
+    check "$unit is not enabled (it was not before INSTALL.sh)" \
+        bash -c "! systemctl is-enabled --quiet $unit 2>/dev/null"
     check "sched_ext is disabled" wait_for 30 state_is disabled
     run "/etc/default/scx is byte-identical to before INSTALL.sh" \
         cmp "$WORK/default_scx.orig" /etc/default/scx
@@ -112,7 +115,9 @@ check "/usr/bin/scx_gamer is this build's" cmp "$BUILD_DIR/bin/scx_gamer" /usr/b
 check "/etc/default/scx: SCX_SCHEDULER=scx_gamer" grep -qx SCX_SCHEDULER=scx_gamer /etc/default/scx
 check "/etc/default/scx: SCX_FLAGS='--profile gaming' (--activate's default profile)" \
     grep -qx "SCX_FLAGS='--profile gaming'" /etc/default/scx
-run "systemctl restart scx.service" systemctl restart scx.service
+# INSTALL.sh restarted scx.service itself; one more restart here would be the third start in
+# 30 s with check_persist's, over the stand-in unit's StartLimitBurst=2.
+check "scx.service is active (INSTALL.sh restarted it)" is_active scx.service
 check_started scx.service "scx_gamer --profile gaming"
 status=$("$CTL" status 2>&1) || true
 echo "$status" | show
@@ -122,11 +127,14 @@ check_persist scx.service /etc/default/scx SCX_FLAGS "scx_gamer --profile lowlat
 check_uninstall scx.service
 
 # ---- scx_gamer.service ----
+# The administrator picks the gaming profile for scx_gamer.service. Nothing else manages
+# sched_ext now (scx.service is stopped and disabled again), so INSTALL.sh sets up own mode:
+# scx_gamer.service, enabled and started.
+printf "SCX_GAMER_FLAGS='--profile gaming'\n" >/etc/default/scx_gamer
 run "INSTALL.sh --yes" "$REPO/INSTALL.sh" --yes --build-dir "$BUILD_DIR"
 cp -p /etc/default/scx "$WORK/default_scx.installed"
-# The administrator picks the gaming profile for scx_gamer.service.
-printf "SCX_GAMER_FLAGS='--profile gaming'\n" >/etc/default/scx_gamer
 run "systemctl start scx_gamer.service" systemctl start scx_gamer.service
+check "scx_gamer.service is enabled (own mode)" systemctl is-enabled --quiet scx_gamer.service
 check "scx_gamer.service is active (READY=1: attached, the name requested)" is_active scx_gamer.service
 check_started scx_gamer.service "/usr/bin/scx_gamer --profile gaming"
 check_persist scx_gamer.service /etc/default/scx_gamer SCX_GAMER_FLAGS \
