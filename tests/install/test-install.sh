@@ -22,20 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TESTS=0
-FAILED=0
-ok() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $1"; }
-not_ok() {
-    TESTS=$((TESTS + 1)) FAILED=$((FAILED + 1))
-    echo "not ok $TESTS - $1"
-    [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
-}
-check() { # DESCRIPTION COMMAND...: ok if the command succeeds
-    local description=$1 output
-    shift
-    if output=$("$@" 2>&1); then ok "$description"; else not_ok "$description" "$output"; fi
-}
-skip() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $1 # SKIP $2"; }
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+source "$REPO/tests/lib/tap.sh"
 succeeded() { # DESCRIPTION STATUS OUTPUT
     if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
 }
@@ -85,9 +73,6 @@ snapshot() { # ROOT [with-backups]
 
 backups_in() { find "$1" -name '*.bak.*' | wc -l; }
 
-same() { # DESCRIPTION EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "$(diff <(echo "$2") <(echo "$3"))"; fi
-}
 
 contains() { # DESCRIPTION TEXT NEEDLE
     if grep -qF -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "expected '$3' in: $2"; fi
@@ -316,5 +301,4 @@ else
     skip "a read-only target" "needs root"
 fi
 
-echo "1..$TESTS"
-[ $FAILED -eq 0 ] || { echo "# $FAILED of $TESTS failed"; exit 1; }
+tap_finish
