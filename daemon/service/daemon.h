@@ -70,7 +70,7 @@ class Daemon final : public Controller {
     ApplyOutcome set_profile(const std::string& name) override;
     ApplyOutcome apply_flags(const std::vector<std::string>& flags) override;
     void persist() override;
-    void register_game(uint32_t pid, const std::string& owner) override;
+    void register_game(uint32_t pid, const Registration& registration) override;
     bool unregister_game(uint32_t pid) override;
     void client_vanished(const std::string& owner) override;
     void subscribe(ControllerEvents events) override;
@@ -105,6 +105,12 @@ class Daemon final : public Controller {
     void retry_pending_execs();
     void watch_exit(uint32_t pid);
     void remove_exited_games();
+    // Game trees (bpf/intf.h): whether a process of root's tree still runs; ending the games
+    // whose tree is gone; a member's exec or rename; the root's earlier children joining.
+    bool tree_lives(uint32_t root) const;
+    void check_game_trees();
+    void check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info);
+    void adopt_descendants(uint32_t root);
     void scan_running_processes();
     void rescan_after_drops();
     void apply_detection_policy();
@@ -142,6 +148,9 @@ class Daemon final : public Controller {
     std::map<std::pair<std::optional<uid_t>, std::string>, std::chrono::steady_clock::time_point>
         refusals_logged_;
     uint64_t detector_drops_seen_ = 0;
+    uint64_t detector_misses_seen_ = 0;
+    // The scheduler reads the detector's map of game trees as its game map (SchedulerConfig).
+    bool shares_game_map_ = false;
     std::chrono::steady_clock::time_point last_rescan_;
     Classifier classifier_;
     GameRegistry games_;

@@ -107,8 +107,11 @@ void FakeController::persist() {
     calls_.push_back(joined("persist profile=" + profile_, flags_));
 }
 
-void FakeController::register_game(uint32_t pid, const std::string& owner) {
-    calls_.push_back("register_game " + std::to_string(pid) + " " + owner);
+void FakeController::register_game(uint32_t pid, const Registration& registration) {
+    const std::string& owner = registration.owner;
+    calls_.push_back("register_game " + std::to_string(pid) + " " + owner +
+                     (registration.name.empty() ? "" : " name=" + registration.name) +
+                     (registration.via.empty() ? "" : " via=" + registration.via));
     const std::filesystem::path proc = "/proc/" + std::to_string(pid);
     if (pid == 0 || !std::filesystem::exists(proc))
         throw Error("no process with pid " + std::to_string(pid));

@@ -1,10 +1,15 @@
 // A stand-in game for the detection tests: a few threads that each do a little CPU work and then
 // sleep, like a frame loop, for a fixed time. Started with SteamAppId set it must be detected.
+// Like many games it may start other processes: --worker-seconds N forks a worker process that
+// runs N seconds (and may outlive the game), --spawn PROGRAM forks and runs PROGRAM (a crash
+// handler, say) with "--seconds" and the game's time. Neither is waited for.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
@@ -34,16 +39,31 @@ unsigned parse_arg(const char* value, const char* name) {
 } // namespace
 
 int main(int argc, char** argv) {
-    unsigned seconds = 10, threads = 2;
+    unsigned seconds = 10, threads = 2, worker_seconds = 0;
+    const char* spawn = nullptr;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && std::strcmp(argv[i], "--seconds") == 0)
             seconds = parse_arg(argv[++i], "--seconds");
         else if (i + 1 < argc && std::strcmp(argv[i], "--threads") == 0)
             threads = parse_arg(argv[++i], "--threads");
+        else if (i + 1 < argc && std::strcmp(argv[i], "--worker-seconds") == 0)
+            worker_seconds = parse_arg(argv[++i], "--worker-seconds");
+        else if (i + 1 < argc && std::strcmp(argv[i], "--spawn") == 0)
+            spawn = argv[++i];
         else {
-            std::fprintf(stderr, "usage: synthetic_game [--seconds N] [--threads N]\n");
+            std::fprintf(stderr, "usage: synthetic_game [--seconds N] [--threads N] "
+                                 "[--worker-seconds N] [--spawn PROGRAM]\n");
             return 2;
         }
+    }
+    if (worker_seconds > 0 && fork() == 0) {
+        frame_loop(std::chrono::steady_clock::now() + std::chrono::seconds(worker_seconds));
+        _exit(0);
+    }
+    if (spawn && fork() == 0) {
+        const std::string time = std::to_string(seconds);
+        execl(spawn, spawn, "--seconds", time.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
     }
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     std::vector<std::thread> workers;
