@@ -156,10 +156,10 @@ class GameModeBridge {
     GameModeBridge(sdbus::IConnection& session_bus, DaemonClient& daemon)
         : bus_(session_bus), daemon_(daemon) {
         const std::string sender = std::string("sender='") + kGameMode.c_str() + "'";
-        games_match_ = bus_.addMatch("type='signal'," + sender + ",path='" + kGameModePath.c_str() +
-                                         "',interface='" + kGameModeInterface + "'",
-                                     [this](sdbus::Message message) { on_signal(message); },
-                                     sdbus::return_slot);
+        games_match_ = bus_.addMatch(
+            "type='signal'," + sender + ",path='" + kGameModePath.c_str() + "',interface='" +
+                kGameModeInterface + "'",
+            [this](sdbus::Message message) { on_signal(message); }, sdbus::return_slot);
         owner_match_ = bus_.addMatch(
             std::string("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop."
                         "DBus',member='NameOwnerChanged',arg0='") +

@@ -12,14 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <optional>
-#include <algorithm>
-#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 

@@ -89,8 +89,9 @@ int run(int argc, char** argv) {
         "launch", "Run a command, and every process it starts, as one registered game until it "
                   "exits: launch [--name NAME] [--] COMMAND [ARGS...]");
     std::string launch_name;
-    launch->add_option("--name", launch_name,
-                       "How the game shows (notifications, games); default: the command's name")
+    launch
+        ->add_option("--name", launch_name,
+                     "How the game shows (notifications, games); default: the command's name")
         ->option_text("NAME");
 
     // learned list | show KEY | export KEY | delete KEY

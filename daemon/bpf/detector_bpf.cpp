@@ -163,8 +163,8 @@ void DetectorBpf::watch(uint32_t root) {
             std::atomic_ref(bss.nr_joined).fetch_sub(1);
     std::atomic_ref(bss.tree_procs[*slot]).store(1);
     std::atomic_ref(bss.tree_root[*slot]).store(root);
-    const int err = bpf_map__update_elem(impl_->skel->maps.game_tgids, &root, sizeof(root),
-                                         &*slot, sizeof(*slot), BPF_NOEXIST);
+    const int err = bpf_map__update_elem(impl_->skel->maps.game_tgids, &root, sizeof(root), &*slot,
+                                         sizeof(*slot), BPF_NOEXIST);
     if (err) {
         std::atomic_ref(bss.tree_root[*slot]).store(0);
         std::atomic_ref(bss.tree_procs[*slot]).store(0);
@@ -196,8 +196,8 @@ void DetectorBpf::unwatch(uint32_t root) {
 
 std::optional<uint32_t> DetectorBpf::tree_of(uint32_t tgid) const {
     uint32_t slot = 0;
-    if (bpf_map__lookup_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), &slot,
-                             sizeof(slot), 0) != 0 ||
+    if (bpf_map__lookup_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), &slot, sizeof(slot),
+                             0) != 0 ||
         slot >= GAMER_MAX_GAMES)
         return std::nullopt;
     const uint32_t root = std::atomic_ref(impl_->skel->bss->tree_root[slot]).load();
@@ -230,8 +230,8 @@ bool DetectorBpf::join(uint32_t tgid, uint32_t root) {
     if (std::atomic_ref(bss.tree_procs[slot]).load() >= GAMER_MAX_TREE_PROCS ||
         std::atomic_ref(bss.nr_joined).load() >= GAMER_MAX_GAME_PROCS - GAMER_MAX_GAMES)
         return false;
-    if (bpf_map__update_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), &slot,
-                             sizeof(slot), BPF_NOEXIST) != 0)
+    if (bpf_map__update_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), &slot, sizeof(slot),
+                             BPF_NOEXIST) != 0)
         return false;
     std::atomic_ref(bss.tree_procs[slot]).fetch_add(1);
     std::atomic_ref(bss.nr_joined).fetch_add(1);

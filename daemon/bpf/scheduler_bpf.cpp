@@ -105,13 +105,13 @@ std::string bounded_string(const char* buf, size_t size) {
 // While alive, every libbpf message, debug level included, goes to stderr; then libbpf's
 // previous printer is back.
 class LibbpfDebugOutput {
-public:
+  public:
     LibbpfDebugOutput() : previous_(libbpf_set_print(&print)) {}
     ~LibbpfDebugOutput() { libbpf_set_print(previous_); }
     LibbpfDebugOutput(const LibbpfDebugOutput&) = delete;
     LibbpfDebugOutput& operator=(const LibbpfDebugOutput&) = delete;
 
-private:
+  private:
     static int print(libbpf_print_level, const char* format, va_list args) {
         return std::vfprintf(stderr, format, args);
     }

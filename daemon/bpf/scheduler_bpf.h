@@ -59,7 +59,7 @@ struct SchedulerExit {
 };
 
 class SchedulerBpf {
-public:
+  public:
     // Opens the embedded BPF object, sets it up for this machine and `config` (possible CPUs,
     // primary domain, the ops flags the running kernel knows, its CPU hotplug sequence) and
     // loads it: the verifier runs here. The scheduler does not run until attach().
@@ -112,7 +112,7 @@ public:
     void stall_task(uint32_t tid);
 #endif
 
-private:
+  private:
     struct Impl;
     explicit SchedulerBpf(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -9,9 +9,10 @@ namespace scx_gamer {
 namespace {
 
 // Every program scx_gamer knows is not a game. The third field: it does not inherit the class of
-// the game that starts it (docs/games.md, "Process trees"). Patterns are shell globs, case-insensitive, and
-// are matched against program basenames: comm, the exe's basename, argv[0]'s basename; for Wine
-// processes, the .exe's basename only (so "wine*" here would not hide Wine games).
+// the game that starts it (docs/games.md, "Process trees"). Patterns are shell globs,
+// case-insensitive, and are matched against program basenames: comm, the exe's basename, argv[0]'s
+// basename; for Wine processes, the .exe's basename only (so "wine*" here would not hide Wine
+// games).
 constexpr std::array kKnownHelpers{
     // Steam client and its web/UI processes.
     KnownHelper{"steam", "launcher", true},

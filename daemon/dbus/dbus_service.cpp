@@ -4,8 +4,8 @@
 #include "bus_loss.h"
 #include "core/error.h"
 #include "core/flags.h"
-#include "core/log.h"
 #include "core/game_registry.h"
+#include "core/log.h"
 #include "core/proc_reader.h"
 #include "core/text.h"
 #include "core/unique_fd.h"
@@ -20,10 +20,10 @@
 #include <array>
 #include <filesystem>
 #include <limits>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <optional>
 #include <stdexcept>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <utility>
 
 namespace scx_gamer {
@@ -276,8 +276,9 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
                 throw sdbus::Error(invalid_args, "option " + name + " must be a string (s)");
             std::string text = value.get<std::string>();
             if (name == "via" && text != "launch" && text != "gamemode")
-                throw sdbus::Error(invalid_args, "option via must be \"launch\" or \"gamemode\", not " +
-                                                     quote_for_message(text));
+                throw sdbus::Error(invalid_args,
+                                   "option via must be \"launch\" or \"gamemode\", not " +
+                                       quote_for_message(text));
             (name == "name" ? parsed.name : parsed.via) = to_valid_utf8(text, kMaxGameNameBytes);
         }
         return parsed;

@@ -445,12 +445,14 @@ void Daemon::handle_record(const DetectorRecord& record) {
         break;
     case GAMER_EV_RENAME:
         if (event.flags & GAMER_EVF_WATCHED && !games_.find(event.tgid))
-            check_tree_member(event.tgid, read_process_info(*proc_, static_cast<pid_t>(event.tgid)));
+            check_tree_member(event.tgid,
+                              read_process_info(*proc_, static_cast<pid_t>(event.tgid)));
         else if (!games_.find(event.tgid))
             consider(event.tgid, "rename");
         break;
     case GAMER_EV_JOIN:
-        log_debug("pid ", event.tgid, " (", std::string(event.comm, strnlen(event.comm, sizeof(event.comm))),
+        log_debug("pid ", event.tgid, " (",
+                  std::string(event.comm, strnlen(event.comm, sizeof(event.comm))),
                   ") joined game ", event.root, ": inherited from pid ", event.ppid);
         break;
     case GAMER_EV_EXIT: // the last process of a game's tree ended
@@ -645,7 +647,8 @@ void Daemon::adopt_descendants(uint32_t root) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
         const std::string name = entry.path().filename();
-        if (name.empty() || name.size() > 10 || name.find_first_not_of("0123456789") != std::string::npos)
+        if (name.empty() || name.size() > 10 ||
+            name.find_first_not_of("0123456789") != std::string::npos)
             continue;
         const uint32_t tgid = static_cast<uint32_t>(std::stoul(name));
         const auto stat = read_file_prefix("/proc/" + name + "/stat", 4096);
@@ -663,7 +666,8 @@ void Daemon::adopt_descendants(uint32_t root) {
             if (!detector_->join(tgid, root))
                 continue; // a bound reached, or in a tree already
             if (!process_alive(tgid))
-                if (const auto released = detector_->release(tgid); released && released->tree_emptied)
+                if (const auto released = detector_->release(tgid);
+                    released && released->tree_emptied)
                     exited_games_.push_back(root), exit_timer_.arm(std::chrono::microseconds(0));
             log_debug("pid ", tgid, " (", info->comm, ") joined game ", root,
                       ": started by it before it was one");
@@ -897,10 +901,10 @@ void Daemon::register_game(uint32_t pid, const Registration& registration) {
     std::string reason(kRegisteredReason);
     if (!registration.via.empty())
         reason += ":" + registration.via;
-    const AddResult added = games_.add(Game{
-        pid, registration.name.empty() ? verdict.name : registration.name, info->exe, reason,
-        realtime_us(), registration.owner, info->steam_app_id,
-        proc_->owner(static_cast<pid_t>(pid))});
+    const AddResult added =
+        games_.add(Game{pid, registration.name.empty() ? verdict.name : registration.name,
+                        info->exe, reason, realtime_us(), registration.owner, info->steam_app_id,
+                        proc_->owner(static_cast<pid_t>(pid))});
     if (added == AddResult::user_limit || added == AddResult::total_limit)
         throw GameLimitReached("pid " + std::to_string(pid) +
                                " is not registered: " + limit_reason(added, games_.limits()));

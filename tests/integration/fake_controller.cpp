@@ -72,8 +72,12 @@ StatsMap FakeController::stats() const {
 
 std::vector<Game> FakeController::games() const {
     std::vector<Game> out;
+    std::error_code ignored;
     for (const auto& [pid, game] : games_)
-        out.push_back(game);
+        // A registered game whose process is gone has ended, as for the daemon (scxgamerctl
+        // launch waits for that); the detector's stand-ins (DetectGame) have no process.
+        if (!game.registered_by || std::filesystem::exists("/proc/" + std::to_string(pid), ignored))
+            out.push_back(game);
     return out;
 }
 
@@ -120,9 +124,11 @@ void FakeController::register_game(uint32_t pid, const Registration& registratio
     Game game;
     game.pid = pid;
     std::ifstream(proc / "comm") >> game.name;
+    if (!registration.name.empty())
+        game.name = registration.name;
     std::error_code ignored;
     game.exe = std::filesystem::read_symlink(proc / "exe", ignored).string();
-    game.reason = "registered";
+    game.reason = registration.via.empty() ? "registered" : "registered:" + registration.via;
     game.detected_at_us = realtime_us();
     game.registered_by = owner;
     const Game& added = games_.emplace(pid, std::move(game)).first->second;
