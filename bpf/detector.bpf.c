@@ -257,7 +257,7 @@ int BPF_PROG(detect_fork, struct task_struct *parent, struct task_struct *child)
 {
 	u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
 	struct gamer_event *e;
-	u32 *found, slot;
+	u32 *found, slot, value;
 
 	if (ctgid == ptgid)
 		return 0; /* a thread */
@@ -267,9 +267,14 @@ int BPF_PROG(detect_fork, struct task_struct *parent, struct task_struct *child)
 	slot = *found;
 	if (slot >= GAMER_MAX_GAMES || !READ_ONCE(tree_root[slot]))
 		return 0; /* its tree is being ended */
+	/*
+	 * The map value is a copy: were slot's own address handed to the helper, the compiler
+	 * would reload slot from the stack after the call, and the verifier would lose its bound.
+	 */
+	value = slot;
 	if (READ_ONCE(tree_procs[slot]) >= GAMER_MAX_TREE_PROCS ||
 	    READ_ONCE(nr_joined) >= GAMER_MAX_GAME_PROCS - GAMER_MAX_GAMES ||
-	    bpf_map_update_elem(&game_tgids, &ctgid, &slot, BPF_NOEXIST)) {
+	    bpf_map_update_elem(&game_tgids, &ctgid, &value, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&nr_tree_full, 1);
 		return 0;
 	}
