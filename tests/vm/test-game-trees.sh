@@ -20,11 +20,17 @@ chmod 755 "$work"
 
 # The game map (the detector's tree map, the scheduler's game_tgids): its tgids, one a line.
 map_tgids() {
-    bpftool -j map dump name game_tgids 2>/dev/null | python3 -c '
+    local rc=0
+    bpftool -j map dump name game_tgids >"$work/dump.json" 2>"$work/dump.err" || rc=$?
+    if [ "$rc" -ne 0 ] || ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/dump.json" 2>/dev/null; then
+        echo "# bpftool map dump: status $rc, output: $(head -c 400 "$work/dump.json"), errors: $(head -c 400 "$work/dump.err")" >&2
+        return 1
+    fi
+    python3 -c '
 import json, sys
 for e in json.load(sys.stdin):
     key = e.get("formatted", e)["key"]
-    print(key if isinstance(key, int) else int.from_bytes(bytes(int(b, 16) for b in key), "little"))'
+    print(key if isinstance(key, int) else int.from_bytes(bytes(int(b, 16) for b in key), "little"))' <"$work/dump.json"
 }
 in_map() { map_tgids | grep -qx "$1"; }
 not_in_map() { ! in_map "$1"; }
