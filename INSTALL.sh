@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs scx_gamer from this tree (build it first: cmake --preset default && cmake --build build)
-# and registers it with scx.service and scx_loader.
+# and registers it with scx.service and scx_loader. This is the from-source path; on Arch/CachyOS
+# the package (packaging/arch/PKGBUILD, built with makepkg) installs the same files through pacman.
 #
 #   ./INSTALL.sh [--root DIR] [--dry-run] [--yes] [--activate [--profile NAME] [--scx-flags "FLAGS"]]
 #                [--build-dir DIR]
@@ -15,11 +16,14 @@
 #   --scx-flags FLAGS with --activate: scx_gamer flags for SCX_FLAGS (checked by scx_gamer itself)
 #   --build-dir DIR   where the build is (default: build/ next to this script)
 #
-# Installs: scx_gamer and scxgamerctl to /usr/bin, the D-Bus policy and activation file, the
-# polkit policy and the systemd units (only those present in the tree), and records them in
+# Installs: what `cmake --install` installs for this build (the files the package holds: scx_gamer
+# and scxgamerctl in /usr/bin, the D-Bus policy and activation file, the polkit policy, the
+# systemd units, man pages, completions, the license), and records them in
 # /var/lib/scx_gamer/installed-files for UNINSTALL.sh. Then `scx_gamer config install` edits
 # /etc/default/scx and scx_loader's TOML (with backups). Running it again changes nothing. If
 # anything fails, everything done so far is undone.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 # shellcheck source=scripts/lib/install.sh
 source "$(dirname "$0")/scripts/lib/install.sh"
@@ -63,6 +67,8 @@ elif [ -n "$SCX_FLAGS$PROFILE" ]; then
     die "--scx-flags and --profile only apply with --activate"
 fi
 
+# The build staged by `cmake --install` (scripts/lib/install.sh), removed on exit.
+stage_build
 mapfile -t FILES < <(files_to_install)
 
 # The manifest after this install: what we install now plus what an earlier install left that
@@ -99,6 +105,7 @@ if [ "$DRY_RUN" -eq 1 ]; then
     if [ "$(planned_manifest)" != "$(cat "$ROOT$MANIFEST_REL" 2>/dev/null)" ]; then
         note "would record the installed files in $ROOT$MANIFEST_REL"
     fi
+    remove_stage
     exec "$SCX_GAMER" config install "${config_args[@]}" --dry-run
 fi
 
@@ -129,6 +136,7 @@ finish() {
         [ "$status" -ne 0 ] || status=1
     fi
     rm -rf "$UNDO_DIR"
+    remove_stage
     exit "$status"
 }
 trap finish EXIT

@@ -14,6 +14,8 @@
 # that INSTALL.sh --activate replaced, removes scx_gamer from the scheduler list and
 # [scheds.scx_gamer] from scx_loader's TOML (install then uninstall leaves both files
 # byte-identical; backups stay). Last, the files in /var/lib/scx_gamer/installed-files go.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 # shellcheck source=scripts/lib/install.sh
 source "$(dirname "$0")/scripts/lib/install.sh"
@@ -68,6 +70,7 @@ fi
 for path in "${INSTALLED[@]}"; do
     if [ -e "$ROOT$path" ] || [ -L "$ROOT$path" ]; then
         rm -f "$ROOT$path"
+        remove_own_dirs "$path"
         note "removed $ROOT$path"
     fi
 done

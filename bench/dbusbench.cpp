@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // dbusbench: GetStats round-trip latency of org.cachyos.ScxGamer, measured by a client that calls
 // it back to back through the proxy generated from dbus/org.cachyos.ScxGamer.xml (the same proxy
 // scxgamerctl uses). bench/run-dbus-bench runs it against the real daemon in the sched_ext VM and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // detectbench: detection latency of scx_gamer, as a client sees it: exec of a game -> the
 // daemon's GameDetected signal arriving on the system bus (through the proxy generated from
 // dbus/org.cachyos.ScxGamer.xml). bench/run-vm-bench --detect runs it in the sched_ext VM.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // gamebench — a synthetic game that measures how well the CPU scheduler serves it.
 //
 // Four threads, each modelled on a part of a real game, all timed with CLOCK_MONOTONIC:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // loadgen — background load for the scheduler benchmarks, with exact throughput counters.
 //
 //   CPU hogs      processes that spin on fixed-size chunks of work and count the chunks ("loops"),

@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Self-checks of the benchmark's measuring instruments (no framework: a failed check prints and
 // exits 1). The histogram must bound its error and order its quantiles; the work loop must scale
-// linearly with the units asked for, or calibration would mean nothing.
+// linearly with the units asked for, or calibration would mean nothing. That last check times
+// the loop, so it is asserted only with --timed (on a quiet machine, before a benchmark run): the
+// ctest run only prints the ratio, since a loaded CI machine can stretch either timing.
 #include "common/histogram.h"
 #include "common/work.h"
 
@@ -8,6 +11,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <random>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -70,7 +74,7 @@ void test_quantiles_against_sort() {
     CHECK(total == h.count());
 }
 
-void test_work_scales() {
+void test_work_scales(bool timed) {
     // 4x the units must take about 4x as long (allowing for noise on a shared machine).
     auto time_units = [](uint64_t u) {
         uint64_t best = UINT64_MAX;
@@ -85,7 +89,8 @@ void test_work_scales() {
     const double t1 = time_units(200000), t4 = time_units(800000);
     const double ratio = t4 / t1;
     std::printf("work scaling: 4x units took %.2fx the time\n", ratio);
-    CHECK(ratio > 3.0 && ratio < 5.5);
+    if (timed)
+        CHECK(ratio > 3.0 && ratio < 5.5);
     const bench::Calibration c = bench::calibrate(5, 5000);
     std::printf("calibration: %.1f units/us (spread %.1f%%)\n", c.units_per_us, c.spread_pct);
     CHECK(c.units_per_us > 0 && c.min_units_per_us <= c.units_per_us &&
@@ -93,10 +98,15 @@ void test_work_scales() {
 }
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const bool timed = argc > 1 && std::string_view(argv[1]) == "--timed";
+    if (argc > 1 && !timed) {
+        std::fprintf(stderr, "usage: bench_selftest [--timed]\n");
+        return 2;
+    }
     test_bucket_bounds();
     test_quantiles_against_sort();
-    test_work_scales();
+    test_work_scales(timed);
     std::printf("%s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Small helpers for scx_gamer's sched_ext code: how callbacks and the ops table are declared,
  * formatted error/dump output, and a few arithmetic and memory-access idioms.
@@ -22,7 +22,8 @@
  * The ops table. In ".struct_ops.link" attaching it yields a BPF link, so the scheduler stays
  * attached exactly as long as user space holds the link (or the process that holds it lives).
  */
-#define GAMER_OPS_DEFINE(name, ...) SEC(".struct_ops.link") struct sched_ext_ops name = { __VA_ARGS__ }
+#define GAMER_OPS_DEFINE(name, ...)                                                                \
+	SEC(".struct_ops.link") struct sched_ext_ops name = {__VA_ARGS__}
 
 /*
  * Global data only BPF code touches (kptrs, scratch state): a section of its own whose variables
@@ -32,8 +33,10 @@
 
 /*
  * The sched_ext output kfuncs take a format string plus its arguments as an array of u64
- * ("bstr"): build both on the stack, like bpf_printk() does for its helper.
+ * ("bstr"): build both on the stack, like bpf_printk() does for its helper. (clang-format would
+ * fold the _Pragma lines into each other.)
  */
+/* clang-format off */
 #define __gamer_bstr_call(call, fmt, args...)						\
 ({											\
 	static char ___fmt[] = fmt;							\
@@ -45,13 +48,14 @@
 	_Pragma("GCC diagnostic pop")							\
 	call;										\
 })
+/* clang-format on */
 
 /* Abort the scheduler: the kernel falls back to its default class and reports fmt as msg. */
-#define scx_bpf_error(fmt, args...)							\
+#define scx_bpf_error(fmt, args...)                                                                \
 	__gamer_bstr_call(scx_bpf_error_bstr(___fmt, ___param, sizeof(___param)), fmt, ##args)
 
 /* One line of the debug dump the kernel writes when the scheduler errors out (ops.dump). */
-#define scx_bpf_dump(fmt, args...)							\
+#define scx_bpf_dump(fmt, args...)                                                                 \
 	__gamer_bstr_call(scx_bpf_dump_bstr(___fmt, ___param, sizeof(___param)), fmt, ##args)
 
 /* Scheduling policies (uapi/linux/sched.h); vmlinux.h has no macros. */
@@ -71,6 +75,11 @@ static __always_inline bool time_before(u64 a, u64 b)
 static __always_inline u64 min_u64(u64 a, u64 b)
 {
 	return a < b ? a : b;
+}
+
+static __always_inline u64 max_u64(u64 a, u64 b)
+{
+	return a > b ? a : b;
 }
 
 /* v scaled by the inverse of p's weight (100 = nice 0), as CPU time is charged to vtime. */

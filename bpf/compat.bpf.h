@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one place that knows how the sched_ext kfuncs changed between kernel 6.12 and 7.x.
  *
@@ -41,6 +41,7 @@ const struct cpumask *scx_bpf_get_idle_cpumask(void) __ksym __weak;
 void scx_bpf_put_idle_cpumask(const struct cpumask *cpumask) __ksym __weak;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym __weak;
 void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym __weak;
+void scx_bpf_cpuperf_set(s32 cpu, u32 perf) __ksym __weak;
 
 /* Generic BPF kfuncs (cpumask kptrs since 6.3, numeric open-coded iterators since 6.4). */
 struct bpf_cpumask *bpf_cpumask_create(void) __ksym __weak;
@@ -63,8 +64,7 @@ void scx_bpf_dsq_insert___v1(struct task_struct *p, u64 dsq_id, u64 slice,
 void scx_bpf_dispatch___v0(struct task_struct *p, u64 dsq_id, u64 slice,
 			   u64 enq_flags) __ksym __weak;
 
-static inline bool scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
-				      u64 enq_flags)
+static inline bool scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags)
 {
 	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2___gamer))
 		return scx_bpf_dsq_insert___v2___gamer(p, dsq_id, slice, enq_flags);
@@ -88,8 +88,8 @@ void scx_bpf_dsq_insert_vtime___v1(struct task_struct *p, u64 dsq_id, u64 slice,
 void scx_bpf_dispatch_vtime___v0(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
 				 u64 enq_flags) __ksym __weak;
 
-static inline bool scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
-					    u64 vtime, u64 enq_flags)
+static inline bool scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime,
+					    u64 enq_flags)
 {
 	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime)) {
 		struct scx_bpf_dsq_insert_vtime_args args = {
@@ -188,6 +188,22 @@ static inline s32 scx_bpf_select_cpu_and(struct task_struct *p, s32 prev_cpu, u6
 	return cpu;
 }
 
+/* ---- Handing the tasks of this CPU's local DSQ back to ops.enqueue() (SCX_ENQ_REENQ) ----
+ * 6.12  scx_bpf_reenqueue_local(), returns how many; only from ops.cpu_release()
+ * 6.19  scx_bpf_reenqueue_local___v2(): from any context, done when the CPU next schedules;
+ *       the first form is to go in 6.23
+ */
+u32 scx_bpf_reenqueue_local___v1(void) __ksym __weak;
+void scx_bpf_reenqueue_local___v2___gamer(void) __ksym __weak;
+
+static inline void scx_bpf_reenqueue_local(void)
+{
+	if (bpf_ksym_exists(scx_bpf_reenqueue_local___v2___gamer))
+		scx_bpf_reenqueue_local___v2___gamer();
+	else
+		scx_bpf_reenqueue_local___v1();
+}
+
 /* ---- Refilling a task's time slice ----
  * until 6.18  BPF writes p->scx.slice directly
  * 6.19        scx_bpf_task_set_slice(); direct writes are on their way out
@@ -220,7 +236,7 @@ static inline u64 scx_bpf_now(void)
  * For the flag enums sched_ext renumbered or grew over time (enqueue and task-state flags);
  * ABI-stable values (DSQ ids, SCX_KICK_*, SCX_PICK_*, SCX_WAKE_*) are used as compiled.
  */
-#define GAMER_ENUM(type, name)								\
+#define GAMER_ENUM(type, name)                                                                     \
 	(bpf_core_enum_value_exists(type, name) ? bpf_core_enum_value(type, name) : 0)
 
 #endif /* SCX_GAMER_COMPAT_BPF_H */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * scx_gamer's game detector: tells the daemon about every exec, about processes renaming
  * themselves, and about the end of the processes it watches. The daemon decides what is a

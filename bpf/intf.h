@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one description of every record shared by the BPF programs and the daemon: ring-buffer
  * events, the live tunables, statistics indices and the exit record. Plain fixed-width types
@@ -24,7 +24,7 @@ typedef int64_t s64;
 enum gamer_event_kind {
 	GAMER_EV_EXEC = 1,   /* a process image was replaced (exec) */
 	GAMER_EV_EXIT = 2,   /* the last thread of a game tree's last process exited */
-	GAMER_EV_RENAME = 3, /* a thread group leader changed its comm (Wine names it after the .exe) */
+	GAMER_EV_RENAME = 3, /* a group leader changed its comm (Wine names it after the .exe) */
 	GAMER_EV_JOIN = 4,   /* a process forked by a game's process joined the game (see below) */
 };
 
@@ -36,13 +36,13 @@ enum gamer_event_flags {
 };
 
 struct gamer_event {
-	u32 kind;  /* enum gamer_event_kind */
-	u32 flags; /* enum gamer_event_flags */
-	u32 pid;   /* thread id that triggered the event */
-	u32 tgid;  /* process id (thread group) */
-	u32 ppid;  /* parent's tgid at the time of the event */
+	u32 kind;      /* enum gamer_event_kind */
+	u32 flags;     /* enum gamer_event_flags */
+	u32 pid;       /* thread id that triggered the event */
+	u32 tgid;      /* process id (thread group) */
+	u32 ppid;      /* parent's tgid at the time of the event */
 	u32 exit_code; /* GAMER_EV_EXIT: wait(2) status (code << 8 | signal); otherwise 0 */
-	u32 root;  /* GAMER_EV_EXIT, GAMER_EV_JOIN: the game tree's root tgid; otherwise 0 */
+	u32 root;      /* GAMER_EV_EXIT, GAMER_EV_JOIN: the game tree's root tgid; otherwise 0 */
 	u32 pad;
 	u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	char comm[GAMER_COMM_LEN];
@@ -64,7 +64,7 @@ struct gamer_exec_event {
 	u32 strings_len;   /* bytes of strings copied, at most GAMER_STRINGS_MAX */
 	u32 strings_total; /* bytes the process has; more than strings_len when cut short */
 	u32 pad;
-	char strings[];    /* strings_len bytes, then padding up to a whole chunk */
+	char strings[]; /* strings_len bytes, then padding up to a whole chunk */
 };
 
 /* ---- Scheduler: tunables a profile changes, read on every decision (BPF .data, live) ---- */
@@ -74,10 +74,10 @@ struct gamer_tunables {
 	u64 slice_lag_ns;    /* --slice-lag-us: cap on the vruntime credit a sleeper keeps */
 	u64 wakeup_timer_ns; /* --wakeup-timer-us: period of the idle-kick timer, 0 = off */
 	u64 bg_starve_ns;    /* longest a waiting background task may be passed over by games */
-	u32 mm_affinity;     /* --mm-affinity: keep sync wakees on the waker's CPU if they share mm */
-	u32 avoid_smt;       /* --avoid-smt: prefer fully idle cores for game threads */
-	u32 game_preempt;    /* kick a CPU running background work when a game thread wakes */
-	u32 verbose;         /* --verbose: extra bpf_printk tracing */
+	u32 mm_affinity;  /* --mm-affinity: keep sync wakees on the waker's CPU if they share mm */
+	u32 avoid_smt;    /* --avoid-smt: prefer fully idle cores for game threads */
+	u32 game_preempt; /* kick a CPU running background work when a game thread wakes */
+	u32 verbose;      /* --verbose: extra bpf_printk tracing */
 	/*
 	 * --bg-min-share-pct: the floor, in percent, of each CPU's time that non-game work keeps
 	 * while it waits (counted over a decaying window, see scheduler.bpf.c); 0 = off
@@ -119,11 +119,27 @@ enum gamer_stat_idx {
 	GAMER_STAT_BG_STARVE_GUARD,   /* background dispatched first because it waited too long */
 	GAMER_STAT_MIGRATIONS,        /* a task started on a different CPU than it last ran on */
 	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
-	GAMER_STAT_RT_WAKER_LOCAL,    /* of game enqueues: woken by a real-time task, run after it */
 	GAMER_STAT_OVERDUE_RUN,       /* tasks run out of deadline order: they waited too long */
 	GAMER_STAT_BG_FLOOR,          /* background dispatched first: it had less than its floor */
+	/* -- CPU frequency, idle and fast paths (docs/scheduler.md) -- */
+	GAMER_STAT_LOCAL_PREEMPT,    /* game threads woken on their own CPU that preempted the
+					 background work there, without kicking a CPU */
+	GAMER_STAT_REENQUEUED,       /* tasks handed back from a local DSQ (a real-time or other
+					 higher-class task took the CPU) and queued again */
+	GAMER_STAT_KTHREAD_ENQUEUED, /* per-CPU kernel thread enqueues (queued with game threads) */
+	GAMER_STAT_WAKEUP_TIMER_RUNS, /* runs of the wakeup timer (none while the queues are empty) */
+	GAMER_STAT_CPUPERF_SETS,      /* changes of a CPU's performance target */
 	GAMER_NR_STATS,
 };
+
+/*
+ * ---- CPU frequency: each CPU's performance target, as last set ----
+ * Per-CPU array `cpu_perf` (one u64 per CPU): the value the scheduler last gave
+ * scx_bpf_cpuperf_set() for that CPU, in [0, GAMER_CPUPERF_ONE]. The kernel sets every CPU to
+ * GAMER_CPUPERF_ONE when a sched_ext scheduler attaches; schedutil reads the target as the CPU's
+ * utilization. Readable even where no cpufreq driver uses it (a VM).
+ */
+#define GAMER_CPUPERF_ONE 1024 /* SCX_CPUPERF_ONE: full speed */
 
 /*
  * Game wakeup latency (runnable -> running) histogram. Bucket i covers
@@ -139,7 +155,7 @@ enum gamer_stat_idx {
 #define GAMER_EXIT_MSG_LEN 1024
 
 struct gamer_exit_info {
-	s32 kind;      /* enum scx_exit_kind; 0 while the scheduler runs */
+	s32 kind; /* enum scx_exit_kind; 0 while the scheduler runs */
 	u32 pad;
 	s64 exit_code; /* bit 48 (SCX_ECODE_ACT_RESTART) asks user space to restart */
 	char reason[GAMER_EXIT_REASON_LEN];

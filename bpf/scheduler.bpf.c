@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * scx_gamer's scheduler: a deadline (EDF) scheduler that puts the threads of games ahead of
  * everything else without letting anything else starve.
@@ -38,7 +38,23 @@
  * CPUs. A waking task goes straight to an idle CPU when there is one (whole idle cores first
  * for game threads with avoid_smt, the primary domain first for background tasks, the waker's
  * CPU for sync wakeups within one address space with mm_affinity). A game thread that has to
- * queue while no CPU is idle preempts a CPU that runs background work (game_preempt).
+ * queue while no CPU is idle preempts a CPU that runs background work (game_preempt): the one it
+ * was woken on, at once and without a kick, when that one runs background work; otherwise one
+ * it kicks. Per-CPU kernel threads (kworker/N, ksoftirqd/N) queue with the game threads.
+ *
+ * Higher classes. A local DSQ is a promise to run there next. When a real-time or deadline task
+ * takes a CPU, ops.cpu_release() hands the tasks of its local DSQ back to the shared DSQs, so no
+ * task waits behind it where no other CPU can see it; nothing is put in a local DSQ while such
+ * a task runs there.
+ *
+ * CPU frequency. Each CPU's performance target (scx_bpf_cpuperf_set(), what schedutil takes for
+ * its utilization) is full speed while a game thread runs there, its utilization over the last
+ * ~0.1-0.2 s otherwise (full speed from 3/4 busy), and 0 while it idles. sched_ext starts every
+ * CPU at full speed; without this, a schedutil machine would stay at full speed for as long as
+ * we are attached.
+ *
+ * Idle. Nothing runs periodically while nothing waits: the wakeup timer stops when the shared
+ * DSQs are empty, and ops.tick() only runs on CPUs that run a task.
  *
  * Every tunable a profile changes is in `tunables` (.data): the daemon rewrites it while we
  * run and each decision reads the current value. Only the CPU topology inputs are read-only.
@@ -77,6 +93,24 @@ enum {
 /* Shortest wakeup-timer period: a typo in a profile must not turn the timer into a storm. */
 #define WAKEUP_TIMER_MIN_NS (50ULL * 1000)
 #define CLOCK_MONOTONIC 1
+
+/*
+ * CPU frequency (see cpu_perf). Utilization at or above which a CPU asks for full speed: schedutil
+ * adds a quarter of headroom to what it is given, so 3/4 of the capacity already asks for ~94%
+ * of the top frequency; the rest is not worth a half-speed CPU that is busy all the time.
+ */
+#define GAMER_CPUPERF_FULL (GAMER_CPUPERF_ONE * 3 / 4)
+/* Targets are rounded up to a multiple of this, so a tick's noise does not change them. */
+#define GAMER_CPUPERF_STEP (GAMER_CPUPERF_ONE / 16)
+/*
+ * The recent utilization counts once it covers this much time; until then only the decayed one
+ * does (right after a halving the recent window is too short to mean anything).
+ */
+#define GAMER_UTIL_RECENT_MIN_NS (10ULL * 1000 * 1000)
+/* Policies of the real-time and deadline classes (uapi/linux/sched.h). */
+#define SCHED_DEADLINE 6
+/* task_struct.flags: a kernel thread (include/linux/sched.h). */
+#define PF_KTHREAD 0x00200000
 
 /* ---- Reload-only configuration: written by the loader before load, constant afterwards ---- */
 
@@ -143,6 +177,17 @@ struct {
 	__type(value, u64);
 } stats SEC(".maps");
 
+/*
+ * Each CPU's performance target as last set (intf.h): one u64 per CPU, GAMER_CPUPERF_ONE at load,
+ * as the kernel sets it when a scheduler attaches. The daemon reads it for its statistics.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} cpu_perf SEC(".maps");
+
 /* Game wakeup latency (runnable -> running) histogram; bucket layout in intf.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -185,9 +230,15 @@ struct cpu_ctx {
 	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
 	u64 overdue_scan_at;   /* when this CPU last looked for overdue tasks */
 	/* The floor's accounting, see account_cpu_time(): time this CPU ran ... */
-	u64 game_ns;           /* ... game threads (and the daemon's), decayed */
-	u64 bg_ns;             /* ... everything else, decayed */
-	u64 share_decay_at;    /* when game_ns and bg_ns were last halved */
+	u64 game_ns;        /* ... game threads (and the daemon's), decayed */
+	u64 bg_ns;          /* ... everything else, decayed */
+	u64 share_decay_at; /* when game_ns and bg_ns were last halved */
+	/* Utilization for the CPU frequency, see account_cpu_time() and cpu_util() */
+	u64 wall_ns;        /* time that passed, decayed like game_ns and bg_ns */
+	u64 wall_at;        /* up to when wall_ns counts */
+	u64 recent_busy_ns; /* run time since share_decay_at, not decayed */
+	u64 recent_wall_ns; /* time since share_decay_at, as far as accounted */
+	u64 charged_at;     /* up to when the running task's time is charged to this CPU */
 };
 
 struct {
@@ -484,22 +535,44 @@ static void preempt_background_cpu(const struct task_struct *p, bool pinned)
 }
 
 /*
- * p was just woken by a real-time task on this CPU: an input device's thread, an audio server,
- * an IRQ thread. Such a waker sleeps again within microseconds, and the CPU comes back to us the
- * moment it does. A pinned p qualifies only on its own CPU.
+ * p, a game thread, was woken on the CPU it is queued for (a timer that fired there, a wakeup
+ * from a task there, or the kernel's remote wakeup list handing it over), and that CPU runs
+ * background work that may be preempted: p may take the CPU at once, and the reschedule is
+ * local, where a kick would have gone through an interrupt. The CPU's no_preempt flag is claimed
+ * as preempt_background_cpu() claims it: a CPU that runs a game thread, or a background task the
+ * starvation guard or the floor just gave it, is not preempted this way either.
+ *
+ * What runs here is the interrupted task when this runs in an interrupt: it is judged by the
+ * same flag, which the last sched_ext task to start here set, and by its policy, as a real-time
+ * or deadline task may have taken the CPU since. The ext class is below those: p would wait
+ * behind them in the local DSQ, invisible to other CPUs, so those go the shared way.
  */
-static bool woken_by_rt_task_here(const struct task_struct *p, bool pinned, u64 enq_flags)
+static bool may_preempt_here(const struct task_struct *p, u64 enq_flags)
 {
-	const struct task_struct *waker = (void *)bpf_get_current_task_btf();
+	const struct task_struct *curr = (void *)bpf_get_current_task_btf();
 	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *cctx;
 
-	if (!(enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP)))
+	if (!(enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP)) ||
+	    !READ_ONCE(tunables.game_preempt) || scx_bpf_task_cpu(p) != cpu)
 		return false;
-	if (waker->policy != SCHED_FIFO && waker->policy != SCHED_RR)
+	/* the idle task: then the idle kick is the way */
+	if (!curr->pid || curr->policy == SCHED_FIFO || curr->policy == SCHED_RR ||
+	    curr->policy == SCHED_DEADLINE)
 		return false;
-	if (pinned)
-		return scx_bpf_task_cpu(p) == cpu;
-	return bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+	cctx = this_cpu_ctx();
+	return cctx && !__sync_val_compare_and_swap(&cctx->no_preempt, 0, 1);
+}
+
+/*
+ * A kernel thread bound to one CPU (kworker/N, ksoftirqd/N, ...): work only that CPU can do, on
+ * which others wait (deferred work, softirqs). It queues with the game threads, in deadline order:
+ * behind background work it would wait until the starvation guard (--bg-starve-us) let it through
+ * on a CPU that keeps running game threads.
+ */
+static bool percpu_kthread(const struct task_struct *p)
+{
+	return (p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1;
 }
 
 void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
@@ -530,19 +603,23 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	pinned = task_pinned(p);
 
 	/*
-	 * A game thread woken by a real-time task here (the input path: the device thread writes,
-	 * the game's input thread wakes) goes to the head of this CPU's local DSQ. It runs as soon
-	 * as the waker sleeps, ahead of the background task the waker preempted, and no other CPU
-	 * is interrupted for it. Queued in GAME_DSQ instead, it would have preempted another CPU's
-	 * background task, or waited behind the preempted one here.
+	 * Handed back from a local DSQ: a higher class took the CPU (gamer_cpu_release()), or the
+	 * kernel could not run an SCX_ENQ_IMMED task at once. It goes the shared way, where any CPU
+	 * can take it.
 	 */
-	if (urgent && woken_by_rt_task_here(p, pinned, enq_flags)) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | bpf_get_smp_processor_id(), slice,
-				   enq_flags | GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_HEAD));
-		if (tctx->is_game) {
+	if (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_REENQ)) {
+		stat_inc(GAMER_STAT_REENQUEUED);
+	} else if (urgent && may_preempt_here(p, enq_flags)) {
+		/*
+		 * SCX_ENQ_IMMED, where the kernel has it: should the CPU go to a real-time task
+		 * before p runs, or while it runs, p comes back here with SCX_ENQ_REENQ.
+		 */
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice,
+				   enq_flags | GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_PREEMPT) |
+					   GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_IMMED));
+		if (tctx->is_game)
 			stat_inc(GAMER_STAT_GAME_ENQUEUED);
-			stat_inc(GAMER_STAT_RT_WAKER_LOCAL);
-		}
+		stat_inc(GAMER_STAT_LOCAL_PREEMPT);
 		return;
 	}
 
@@ -558,6 +635,10 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 			stat_inc(GAMER_STAT_GAME_ENQUEUED);
 		if (!kick_idle_cpu(p, pinned) && READ_ONCE(tunables.game_preempt))
 			preempt_background_cpu(p, pinned);
+	} else if (pinned && percpu_kthread(p)) {
+		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
+		stat_inc(GAMER_STAT_KTHREAD_ENQUEUED);
+		kick_idle_cpu(p, pinned);
 	} else {
 		scx_bpf_dsq_insert_vtime(p, BG_DSQ, slice, task_deadline(tctx), enq_flags);
 		stat_inc(GAMER_STAT_BG_ENQUEUED);
@@ -597,24 +678,91 @@ static bool background_below_floor(const struct cpu_ctx *cctx)
 /*
  * Charges ran ns of this CPU's time to game or background work, after halving both sums once for
  * every GAMER_SHARE_HALFLIFE_NS since they were last halved. The sums stay below about twice the
- * half-life plus the longest run charged at once (a task that kept its CPU on refilled slices
- * while nothing waited is charged when it stops): even a day of it (8.64e13 ns) times 100 is far
- * from overflowing background_below_floor()'s products.
+ * half-life plus the longest run charged at once (the running task is charged at every tick, see
+ * gamer_tick(); without ticks, a task that kept its CPU on refilled slices is charged when it
+ * stops): even a day of it (8.64e13 ns) times 100 is far from overflowing
+ * background_below_floor()'s products, or times GAMER_CPUPERF_ONE cpu_util()'s.
+ *
+ * The time that passed since the last call goes into wall_ns, halved with the others, so that
+ * (game_ns + bg_ns) / wall_ns is the CPU's utilization over roughly the last 0.1-0.2 s, idle time
+ * included. A gap longer than twice the half-life counts as twice the half-life: that is all that
+ * would be left of it after its halvings.
  */
 static void account_cpu_time(struct cpu_ctx *cctx, bool urgent, u64 ran, u64 now)
 {
-	u64 halvings;
+	u64 halvings, gap;
 
 	if (!time_before(now, cctx->share_decay_at + GAMER_SHARE_HALFLIFE_NS)) {
 		halvings = (now - cctx->share_decay_at) / GAMER_SHARE_HALFLIFE_NS;
 		cctx->game_ns = halvings < 64 ? cctx->game_ns >> halvings : 0;
 		cctx->bg_ns = halvings < 64 ? cctx->bg_ns >> halvings : 0;
+		cctx->wall_ns = halvings < 64 ? cctx->wall_ns >> halvings : 0;
+		cctx->recent_busy_ns = 0;
+		cctx->recent_wall_ns = 0;
 		cctx->share_decay_at = now;
 	}
+	gap = time_before(cctx->wall_at, now) ? now - cctx->wall_at : 0;
+	gap = min_u64(gap, 2 * GAMER_SHARE_HALFLIFE_NS);
+	cctx->wall_ns += gap;
+	cctx->recent_wall_ns += gap;
+	cctx->wall_at = now;
+	cctx->recent_busy_ns += ran;
 	if (urgent)
 		cctx->game_ns += ran;
 	else
 		cctx->bg_ns += ran;
+}
+
+/* busy / wall in units of GAMER_CPUPERF_ONE, at most GAMER_CPUPERF_ONE. */
+static u64 util_of(u64 busy, u64 wall)
+{
+	return wall ? min_u64(busy * GAMER_CPUPERF_ONE / wall, GAMER_CPUPERF_ONE) : 0;
+}
+
+/*
+ * This CPU's utilization: the decayed one, or the one since the last halving when that is higher
+ * and covers enough time, so that a CPU that just became busy speeds up within ~10 ms rather
+ * than after several half-lives.
+ */
+static u64 cpu_util(const struct cpu_ctx *cctx)
+{
+	u64 util = util_of(cctx->game_ns + cctx->bg_ns, cctx->wall_ns);
+
+	if (cctx->recent_wall_ns >= GAMER_UTIL_RECENT_MIN_NS)
+		util = max_u64(util, util_of(cctx->recent_busy_ns, cctx->recent_wall_ns));
+	return util;
+}
+
+/*
+ * Sets this CPU's performance target (what schedutil takes for its utilization), if it changed:
+ * full speed while a game thread runs here or the CPU is busy at least GAMER_CPUPERF_FULL of the
+ * time, otherwise its utilization rounded up to a GAMER_CPUPERF_STEP. With idle, 0: an idle CPU
+ * asks for nothing, so where CPUs share a frequency (schedutil takes the highest target of a
+ * policy's CPUs) it does not hold its busy siblings up; it asks again when it next runs a task.
+ */
+static void set_cpu_perf(s32 cpu, const struct cpu_ctx *cctx, bool game, bool idle)
+{
+	u32 zero = 0;
+	u64 target, *cur;
+
+	if (idle) {
+		target = 0;
+	} else if (game) {
+		target = GAMER_CPUPERF_ONE;
+	} else {
+		target = cpu_util(cctx);
+		if (target >= GAMER_CPUPERF_FULL)
+			target = GAMER_CPUPERF_ONE;
+		else
+			target = (target + GAMER_CPUPERF_STEP - 1) / GAMER_CPUPERF_STEP *
+				 GAMER_CPUPERF_STEP;
+	}
+	cur = bpf_map_lookup_elem(&cpu_perf, &zero);
+	if (!cur || *cur == target)
+		return;
+	*cur = target;
+	scx_bpf_cpuperf_set(cpu, target);
+	stat_inc(GAMER_STAT_CPUPERF_SETS);
 }
 
 /*
@@ -704,12 +852,25 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 
 	/*
 	 * Nothing is waiting for this CPU: let the previous task run on with a fresh slice rather
-	 * than have it go through ops.enqueue() and straight back.
+	 * than have it go through ops.enqueue() and straight back. Without one, the CPU goes idle.
 	 */
 	if (prev && (prev->scx.flags & GAMER_ENUM(enum scx_ent_flags, SCX_TASK_QUEUED))) {
 		tctx = lookup_task_ctx(prev);
 		scx_bpf_task_set_slice(prev, task_slice(tctx && ctx_is_urgent(tctx)));
+		return;
 	}
+	set_cpu_perf(cpu, cctx, false, true);
+}
+
+/*
+ * A real-time, deadline or stop-class task takes this CPU from sched_ext. Tasks waiting in its
+ * local DSQ (a background task it preempted goes back there, at the head) would wait for as long
+ * as that task runs, invisible to the other CPUs: hand them back to ops.enqueue(), with
+ * SCX_ENQ_REENQ, into the shared DSQs (scx issue #1504).
+ */
+void GAMER_OP(gamer_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
+{
+	scx_bpf_reenqueue_local();
 }
 
 void GAMER_OP(gamer_runnable, struct task_struct *p, u64 enq_flags)
@@ -797,10 +958,31 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	if (!urgent)
 		cctx->games_first_since = 0;
 
+	/*
+	 * The time since the CPU's last event (idle, mostly) counts into its utilization. Only when
+	 * p starts on this CPU: a task's policy or affinity change runs this for a task on another
+	 * CPU, whose runqueue is the one locked, and the kernel refuses a performance target for
+	 * any CPU but the locked one.
+	 */
+	if (scx_bpf_task_cpu(p) == cpu) {
+		account_cpu_time(cctx, urgent, 0, now);
+		cctx->charged_at = now;
+		set_cpu_perf(cpu, cctx, tctx->is_game, false);
+	}
+
 	if (tctx->is_game && tctx->woke_at)
 		/* The wakeup may have been stamped by another CPU's clock, a hair ahead. */
 		record_wakeup_latency(time_before(tctx->woke_at, now) ? now - tctx->woke_at : 0);
 	tctx->woke_at = 0;
+}
+
+/* Run time of this CPU's current task not yet charged to the CPU (see gamer_tick()). */
+static u64 uncharged_run(struct cpu_ctx *cctx, const struct task_ctx *tctx, u64 now)
+{
+	u64 from = max_u64(cctx->charged_at, tctx->started_at);
+
+	cctx->charged_at = now;
+	return time_before(from, now) ? now - from : 0;
 }
 
 void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
@@ -816,7 +998,24 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	tctx->vtime += scale_by_weight_inverse(p, ran);
 	/* ops.stopping() runs on the CPU p ran on: charge that CPU */
 	if (cctx)
-		account_cpu_time(cctx, ctx_is_urgent(tctx), ran, now);
+		account_cpu_time(cctx, ctx_is_urgent(tctx), uncharged_run(cctx, tctx, now), now);
+}
+
+/*
+ * Every scheduler tick while p runs here (none while the CPU idles): charge the CPU for the time
+ * so far, so that the utilization and the floor see a task that keeps its CPU for long, and
+ * follow the CPU's performance target with it.
+ */
+void GAMER_OP(gamer_tick, struct task_struct *p)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	struct cpu_ctx *cctx = this_cpu_ctx();
+	u64 now = scx_bpf_now();
+
+	if (!tctx || !cctx)
+		return;
+	account_cpu_time(cctx, ctx_is_urgent(tctx), uncharged_run(cctx, tctx, now), now);
+	set_cpu_perf(bpf_get_smp_processor_id(), cctx, tctx->is_game, false);
 }
 
 void GAMER_OP(gamer_enable, struct task_struct *p)
@@ -880,6 +1079,7 @@ static void kick_idle_cpus_for_queued_work(void)
  */
 static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
 {
+	stat_inc(GAMER_STAT_WAKEUP_TIMER_RUNS);
 	if (shared_queued() <= 0) {
 		/* Stopped first, then a second look: an insertion in between restarts us here. */
 		__sync_lock_test_and_set(&wakeup_timer_stopped, 1);
@@ -938,6 +1138,23 @@ static s32 init_primary_domain(void)
 	return 0;
 }
 
+/* cpu_perf starts where the kernel puts every CPU when a scheduler attaches: full speed. */
+static void init_cpu_perf(void)
+{
+	struct bpf_iter_num it;
+	u32 zero = 0;
+	u64 *cur;
+	int *i;
+
+	bpf_iter_num_new(&it, 0, nr_cpus);
+	while ((i = bpf_iter_num_next(&it))) {
+		cur = bpf_map_lookup_percpu_elem(&cpu_perf, &zero, *i);
+		if (cur)
+			*cur = GAMER_CPUPERF_ONE;
+	}
+	bpf_iter_num_destroy(&it);
+}
+
 s32 GAMER_OP_SLEEPABLE(gamer_init)
 {
 	s32 ret;
@@ -958,6 +1175,7 @@ s32 GAMER_OP_SLEEPABLE(gamer_init)
 		if (ret)
 			return ret;
 	}
+	init_cpu_perf();
 	return start_wakeup_timer();
 }
 
@@ -996,17 +1214,11 @@ void GAMER_OP(gamer_dump, struct scx_dump_ctx *dctx)
  * ops.flags is left to the loader: it sets the flags the running kernel knows (from its BTF),
  * since a kernel refuses the whole table for a single flag it does not know.
  */
-GAMER_OPS_DEFINE(gamer_ops,
-		 .select_cpu = (void *)gamer_select_cpu,
-		 .enqueue = (void *)gamer_enqueue,
-		 .dispatch = (void *)gamer_dispatch,
-		 .runnable = (void *)gamer_runnable,
-		 .running = (void *)gamer_running,
-		 .stopping = (void *)gamer_stopping,
-		 .enable = (void *)gamer_enable,
-		 .init_task = (void *)gamer_init_task,
-		 .init = (void *)gamer_init,
-		 .exit = (void *)gamer_exit,
-		 .dump = (void *)gamer_dump,
-		 .timeout_ms = GAMER_TIMEOUT_MS,
-		 .name = GAMER_OPS_NAME);
+GAMER_OPS_DEFINE(gamer_ops, .select_cpu = (void *)gamer_select_cpu,
+		 .enqueue = (void *)gamer_enqueue, .dispatch = (void *)gamer_dispatch,
+		 .runnable = (void *)gamer_runnable, .running = (void *)gamer_running,
+		 .stopping = (void *)gamer_stopping, .tick = (void *)gamer_tick,
+		 .cpu_release = (void *)gamer_cpu_release, .enable = (void *)gamer_enable,
+		 .init_task = (void *)gamer_init_task, .init = (void *)gamer_init,
+		 .exit = (void *)gamer_exit, .dump = (void *)gamer_dump,
+		 .timeout_ms = GAMER_TIMEOUT_MS, .name = GAMER_OPS_NAME);

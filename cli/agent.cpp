@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scxgamerctl agent: runs in the user's session and turns scx_gamer's GameDetected/GameExited
 // signals (system bus) into desktop notifications (session bus). The daemon runs as root and
 // cannot reach a user's session bus sensibly, so a small per-user agent does it, as

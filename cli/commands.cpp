@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The commands that read or change the daemon's state: status, set-profile, apply-flags,
 // profiles, games, stats and monitor. launch and agent live in their own files.
 #include "commands.h"
@@ -408,15 +409,15 @@ int cmd_learned(const GlobalOptions& options, const std::string& action, const s
         for (const auto& profile : profiles)
             width = std::max(width, learned_value<std::string>(profile, "key", "").size());
         for (const auto& profile : profiles)
-            std::printf("%s %-*s  %8.1f -> %8.1f  %s\n",
-                        learned_value<bool>(profile, "applied", false) ? "*" : " ",
-                        static_cast<int>(width),
-                        learned_value<std::string>(profile, "key", "").c_str(),
-                        learned_value<double>(profile, "objective_before_us", 0),
-                        learned_value<double>(profile, "objective_after_us", 0),
-                        flags_text(joined_words(learned_value<std::vector<std::string>>(
-                                       profile, "flags", {})))
-                            .c_str());
+            std::printf(
+                "%s %-*s  %8.1f -> %8.1f  %s\n",
+                learned_value<bool>(profile, "applied", false) ? "*" : " ", static_cast<int>(width),
+                learned_value<std::string>(profile, "key", "").c_str(),
+                learned_value<double>(profile, "objective_before_us", 0),
+                learned_value<double>(profile, "objective_after_us", 0),
+                flags_text(
+                    joined_words(learned_value<std::vector<std::string>>(profile, "flags", {})))
+                    .c_str());
         return kExitOk;
     }
     if (action == "show") {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scxgamerctl's commands. Each returns the process exit code (daemon_client.h) and may throw
 // sdbus::Error, which main() turns into a one-line message and exit code 1 or 3.
 #pragma once

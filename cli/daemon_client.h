@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scxgamerctl's side of org.cachyos.ScxGamer: the bus connection, the generated proxy, the
 // conversion of replies into plain values, and what a D-Bus error means for the exit code.
 #pragma once

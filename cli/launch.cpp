@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scxgamerctl launch: runs a command and registers it with scx_gamer as a game for as long as it
 // runs, like `powerprofilesctl launch` or `gamemoderun`. The command's process is registered
 // before it execs, so it and every process it starts (a launch script, Steam's reaper and the

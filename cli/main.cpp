@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scxgamerctl: talks to the scx_gamer daemon over D-Bus. Parsing and dispatch only; the commands
 // are in commands.cpp, launch.cpp and agent.cpp, and flag validation is the daemon's.
 #include "commands.h"

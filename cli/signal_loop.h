@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // An sd-event loop that ends cleanly on SIGINT or SIGTERM (Ctrl-C, systemctl stop), for the
 // commands that follow the bus until told to stop: monitor and agent.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "tty_auth_agent.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A polkit authentication agent for terminal use. Desktop sessions run their own agent; on a text
 // console or over ssh nobody could answer polkit's password prompt, so, like systemctl, we start
 // pkttyagent as a fallback agent for the duration of a privileged call.

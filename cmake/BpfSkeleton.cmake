@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # bpf_skeleton(NAME SOURCE [DEPENDS headers...])
 # Compiles SOURCE with clang for the BPF target (CO-RE, against the committed vmlinux.h) and turns
 # the object into a bpftool skeleton, <NAME>.skel.h, exposed through the INTERFACE target

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # add_man_page(NAME SECTION): builds docs/man/NAME.SECTION.scd with scdoc into build/man and
 # installs it to share/man/manSECTION. The man pages are the one place the commands' options are
 # described in prose; a test checks them against the flag table and --help.

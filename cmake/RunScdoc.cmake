@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Runs scdoc, which reads stdin and writes stdout: cmake -D SCDOC=... -D INPUT=... -D OUTPUT=...
 # -P RunScdoc.cmake. A script because a custom command cannot redirect portably.
 execute_process(COMMAND ${SCDOC} INPUT_FILE ${INPUT} OUTPUT_FILE ${OUTPUT}.tmp

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "config_cli.h"
 
 #include "core/config_install.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // `scx_gamer config ...`: the administrator's commands, in the daemon binary so that INSTALL.sh
 // and UNINSTALL.sh use the same C++ code and flag table as the daemon (the scripts never parse or
 // validate anything themselves).

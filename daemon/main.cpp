@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scx_gamer: parses the command line and runs the daemon. Everything else lives in the library.
 #include "config_cli.h"
 #include "core/error.h"
@@ -81,7 +82,8 @@ int main(int argc, char** argv) {
         ->group("Daemon");
     app.add_option("--ml-budget", learning.autotune_params.budget_windows,
                    "Windows one autotuning session may use, verification included, 30 to 10000 "
-                   "(default " + std::to_string(learning.autotune_params.budget_windows) + ")")
+                   "(default " +
+                       std::to_string(learning.autotune_params.budget_windows) + ")")
         ->check(CLI::Range(30u, 10000u))
         ->capture_default_str()
         ->option_text("N")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // `scx_gamer ml-train [--state-dir DIR] [--dry-run]`: recomputes every game's learned profile
 // from its collected windows (ml/trainer.h), prints what changed and saves the profiles.
 // Exit codes: 0 done, 1 failure.

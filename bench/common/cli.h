@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The command lines of the benchmark tools (and of the VM tests' load clients), parsed by CLI11
 // the same way everywhere: --help prints and exits 0; a bad option is one line "TOOL: reason"
 // on stderr and exit status 2.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A fixed-size log-linear latency histogram (HdrHistogram-like) for the benchmarks.
 //
 // Values are nanoseconds. Values below 2^kSubBits are kept exactly; above that every power of two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What every benchmark tool's JSON report is made of: order statistics of its samples, and
 // where the report goes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // CPU work in fixed units, clocks and sleeps shared by gamebench and loadgen.
 //
 // Work is counted in "units" (one step of a serial integer hash chain), never in time: a frame that

@@ -5,6 +5,8 @@
 # and it is compiled with clang-19 + bpftool + libbpf from the bootstrap prefix against the
 # project's vmlinux.h (the VM kernel's BTF). Output: OUTDIR/scx_simple (default build/bench/), never
 # committed. Prints the binary's path. Reruns take well under a second.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../scripts/lib/common.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Measurements of bench/run-dbus-bench, shared by its two settings.
 
 As a module (imported by bench/run-dbus-bench on the host): GetStats latency through dbusbench,

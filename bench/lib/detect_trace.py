@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Where a game's detection time goes, launch by launch, from the kernel's scheduler trace.
 
 bench/detectbench times exec -> GameDetected received as one figure. This module splits that

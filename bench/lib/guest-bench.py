@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Guest side of bench/run-vm-bench: runs inside the sched_ext VM (tests/vm/vm-run), as root.
 
 Reads the plan (a JSON file written by the host runner, visible read-only over 9p), then for each

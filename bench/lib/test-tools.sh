@@ -2,6 +2,8 @@
 # Host-side checks of gamebench and loadgen (no VM, no sched_ext needed): they start, calibrate,
 # measure, write well-formed JSON with every number present, reject bad options, and loadgen's
 # load really runs. Usage: test-tools.sh GAMEBENCH LOADGEN
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 gamebench=$1 loadgen=$2
 tmp=$(mktemp -d)

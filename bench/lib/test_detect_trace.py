@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """detect_trace.breakdown on a trace recorded in the VM (two launches of bench/detectbench under
 scx_gamer, MTTCG). The expected times were read off the trace by hand, not computed by the
 module; see the comments."""

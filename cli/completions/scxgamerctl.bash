@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # bash completion for scxgamerctl(1)                      -*- shell-script -*-
 # Kept in sync with `scxgamerctl --help` by tests/integration (CompletionsTest).
 

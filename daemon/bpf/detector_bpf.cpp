@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/detector_bpf.h"
 
 #include "core/error.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Owner of scx_gamer's game detector (bpf/detector.bpf.c) in the kernel: the loaded BPF object,
 // its attachments and the ring buffer its events arrive through. Independent of the scheduler:
 // detection goes on while the scheduler is detached. Move-only; destroying it detaches and

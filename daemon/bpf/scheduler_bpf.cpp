@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/scheduler_bpf.h"
 
 #include "core/error.h"
@@ -252,6 +253,20 @@ std::array<uint64_t, GAMER_NR_STATS> SchedulerBpf::stats() const {
 
 std::vector<uint64_t> SchedulerBpf::latency_histogram() const {
     return sum_percpu_array(impl_->skel->maps.lat_hist, GAMER_LAT_BUCKETS, "latency histogram");
+}
+
+std::vector<uint64_t> SchedulerBpf::cpu_perf_targets() const {
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus < 0)
+        fail("counting possible CPUs", -cpus);
+    // A per-CPU map's value, as the kernel returns it: one u64 slot per possible CPU.
+    std::vector<uint64_t> targets(static_cast<size_t>(cpus));
+    const uint32_t zero = 0;
+    const int err = bpf_map__lookup_elem(impl_->skel->maps.cpu_perf, &zero, sizeof(zero),
+                                         targets.data(), targets.size() * sizeof(uint64_t), 0);
+    if (err)
+        fail("reading the CPUs' performance targets", -err);
+    return targets;
 }
 
 int SchedulerBpf::exit_fd() const {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Owner of scx_gamer's sched_ext scheduler (bpf/scheduler.bpf.c) in the kernel: the loaded BPF
 // object, the struct_ops link while attached, and the ring buffer that announces the
 // scheduler's exit. Move-only; destroying it detaches the scheduler and unloads it.
@@ -96,6 +97,9 @@ class SchedulerBpf {
     std::array<uint64_t, GAMER_NR_STATS> stats() const;
     // Game wakeup-latency histogram since load, GAMER_LAT_BUCKETS buckets (layout in intf.h).
     std::vector<uint64_t> latency_histogram() const;
+    // Each possible CPU's performance target as the scheduler last set it, in CPU order
+    // (0..GAMER_CPUPERF_ONE; see cpu_perf in intf.h).
+    std::vector<uint64_t> cpu_perf_targets() const;
 
     // Readable (epoll) once the scheduler exited; then call consume_exit().
     int exit_fd() const;

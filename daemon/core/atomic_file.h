@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Crash-safe edits of system configuration files (/etc/default/scx, scx_loader's TOML).
 //
 // A file is never written in place: the new content goes to a temp file in the same directory,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Decides whether a process is a game. In order:
 //   1. a user rule (games.toml) — exclude wins over include, and rules win over everything below;
 //   2. a Wine/Proton process is a game if it runs a .exe that is not Wine's own (C:\windows\...)

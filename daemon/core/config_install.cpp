@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/config_install.h"
 
 #include "core/default_scx.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Registering scx_gamer in the system's scheduler configuration, and taking it back out:
 // `scx_gamer config install|uninstall`, which INSTALL.sh and UNINSTALL.sh run so that the
 // scripts never parse or validate anything themselves.

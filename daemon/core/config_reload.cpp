@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/config_reload.h"
 
 #include "core/text.h"

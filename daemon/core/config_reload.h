@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Live reload of the daemon's configuration (SIGHUP, or an edit of a watched file): what to
 // watch, and what a reload of the profiles changes. Decisions only; the daemon applies them.
 #pragma once

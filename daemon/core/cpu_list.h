@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // CPU lists in the kernel's "cpulist" syntax ("0-3,6"), and the --primary-domain resolution.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // /etc/default/scx: the EnvironmentFile of scx.service, whose ExecStart is
 //   /bin/bash -c 'exec ${SCX_SCHEDULER_OVERRIDE:-$SCX_SCHEDULER} ${SCX_FLAGS_OVERRIDE:-$SCX_FLAGS}
 //   '

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The detector's ring-buffer records (bpf/intf.h) as the daemon uses them. The kernel writes
 // them, but an exec record's strings are whatever the new process was given: sizes are checked
 // against the record, and strings are split as /proc content is.

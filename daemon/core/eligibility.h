@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Whose processes may be treated as games automatically. Game treatment is a privilege: a game's
 // threads run ahead of everyone else's work, and anyone can make a process look like a game (a
 // .exe argv[0], a SteamAppId variable). By default it goes to root and to users at the machine

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/file_read.h"
 
 #include "core/unique_fd.h"

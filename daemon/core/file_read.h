@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Reading small kernel files (/proc, /sys) that may vanish or be huge at any moment.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/flags.h"
 
 #include "core/cpu_list.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scx_gamer's flags: ONE table (flag_table() in flags.cpp) from which everything else derives —
 // the daemon's command line and --help, D-Bus ApplyFlags, scxgamerctl, profiles read from
 // scx_loader's TOML arrays and the install scripts' validation.

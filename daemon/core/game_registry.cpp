@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "game_registry.h"
 
 #include "core/guard.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The set of games the daemon currently treats as games, whatever found them (detector, rules,
 // explicit registration). Everything that must react to a game appearing or leaving (the BPF
 // scheduler's game map, the detector's exit watch, D-Bus signals) subscribes here, so the

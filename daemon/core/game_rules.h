@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // User rules from /etc/scx_gamer/games.toml: which programs are (or are not) games. The format
 // is documented in docs/games.md:
 //

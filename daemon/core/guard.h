@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The barrier between one event and the rest of the daemon. Every way a local user reaches the
 // root daemon (an exec, a bus call, a file edit, a stats client) arrives as an event callback;
 // whatever fails inside one is logged with what was being done and the daemon carries on. Only

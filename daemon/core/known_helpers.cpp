@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/known_helpers.h"
 
 #include "core/text.h"

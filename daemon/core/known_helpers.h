@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Programs that run next to a game — launchers, runtime wrappers, shells, Wine's own services —
 // and are never the game itself, even though they carry SteamAppId or run under Wine.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Percentiles of the scheduler's game wakeup-latency histogram (bucket layout in bpf/intf.h).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/loader_toml.h"
 
 #include "core/error.h"

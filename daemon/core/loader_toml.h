@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Editing [scheds.scx_gamer] in scx_loader's TOML without disturbing anything else in it.
 //
 // Why the edits are splices of the text and not toml11 round trips: toml11 (ordered_type_config)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Logging to stderr with journald priority prefixes ("<3>" ... "<7>").
 //
 // scx_gamer runs under systemd (scx.service, scx_loader or its own unit) with stderr connected to

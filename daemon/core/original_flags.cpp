@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/original_flags.h"
 
 #include <CLI/CLI.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The original scx_gamer's flags that this one does not have (docs/man/scx_gamer.8.scd,
 // COMPATIBILITY). A launch script or /etc/default/scx written for the original must still start
 // the scheduler, so on the daemon's command line these are accepted, with their value if they

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Saving the daemon's state so that the next start comes back to it: what `scxgamerctl
 // set-profile NAME --persist` and `apply-flags --persist` (D-Bus SetProfileWithOptions /
 // ApplyFlagsWithOptions with persist=true) do after the change was applied live.

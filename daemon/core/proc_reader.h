@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What the classifier needs to know about a process, read from /proc.
 //
 // Processes exit at any moment and /proc content is controlled by the process itself (cmdline,

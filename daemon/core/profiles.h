@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Named profiles: each is a list of flags in the one flag grammar (see flags.h).
 //
 // The built-in table is the default. Administrators override or add profiles where CachyOS keeps

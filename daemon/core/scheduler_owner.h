@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Whether another service is in charge of the system's sched_ext scheduler, so that scx_gamer
 // must not start its own (docs/security.md, "Who may start scx_gamer"). The facts come from the
 // system bus (service/system_bus_facts.h); the decision is here, unit-tested with fakes.

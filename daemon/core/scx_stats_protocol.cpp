@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "scx_stats_protocol.h"
 
 #include <cerrno>
@@ -36,7 +37,7 @@ json values(const StatsMap& stats) {
 std::string reply(int errnum, const json& resp) {
     // Replace invalid UTF-8 from hostile game names instead of throwing while serialising.
     return json{{"errno", errnum}, {"args", {{"resp", resp}}}}.dump(-1, ' ', false,
-                                                                     json::error_handler_t::replace);
+                                                                    json::error_handler_t::replace);
 }
 
 // The request's target: "top" when absent, as scx_stats does.
@@ -56,9 +57,13 @@ std::string target_of(const json& request) {
 
 } // namespace
 
-std::string scx_stats_meta_json() { return meta().dump(); }
+std::string scx_stats_meta_json() {
+    return meta().dump();
+}
 
-std::string scx_stats_json(const StatsMap& stats) { return values(stats).dump(); }
+std::string scx_stats_json(const StatsMap& stats) {
+    return values(stats).dump();
+}
 
 std::string scx_stats_error(int errnum, std::string_view message) {
     return reply(errnum, std::string(message));

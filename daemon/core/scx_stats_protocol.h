@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The scx_stats wire protocol (sched-ext/scx rust/scx_stats): one JSON object per line each way.
 //   request:  {"req":"stats","args":{"target":"top"}}   or   {"req":"stats_meta","args":{}}
 //   response: {"errno":0,"args":{"resp":<json>}}       errors: errno 22 (EINVAL), resp = message

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "stats_fields.h"
 
 namespace scx_gamer {
@@ -21,27 +22,40 @@ constexpr StatField kFields[] = {
     {"nr_preempt_kicks", StatKind::U64, "background work preempted for a waking game thread"},
     {"nr_game_enqueued", StatKind::U64, "game thread enqueues"},
     {"nr_bg_enqueued", StatKind::U64, "background task enqueues"},
-    {"nr_bg_starve_guard", StatKind::U64, "background tasks run first because they waited too long"},
+    {"nr_bg_starve_guard", StatKind::U64,
+     "background tasks run first because they waited too long"},
     {"nr_migrations", StatKind::U64, "tasks that started on a different CPU than they last ran on"},
     {"nr_game_wakeups", StatKind::U64, "game thread wakeups measured"},
-    {"nr_rt_waker_local", StatKind::U64,
-     "game threads woken by a real-time task and run on its CPU right after it"},
     {"nr_overdue_runs", StatKind::U64,
      "tasks run out of deadline order because they had waited too long (see docs/scheduler.md)"},
     {"nr_bg_floor", StatKind::U64,
      "background tasks run first because background work had less than its floor "
      "(--bg-min-share-pct) of the CPU"},
+    {"nr_local_preempt", StatKind::U64,
+     "game threads woken on their own CPU that preempted background work there, without a kick"},
+    {"nr_reenqueued", StatKind::U64,
+     "tasks handed back from a CPU's local queue (a real-time task took the CPU) and queued again"},
+    {"nr_kthread_enqueued", StatKind::U64,
+     "enqueues of per-CPU kernel threads, which queue with the game threads"},
+    {"nr_wakeup_timer_runs", StatKind::U64,
+     "runs of the wakeup timer (it stops while the scheduler's queues are empty)"},
+    {"nr_cpuperf_sets", StatKind::U64, "changes of a CPU's performance target (cpufreq)"},
+    {"cpuperf_targets", StatKind::String,
+     "each CPU's performance target, 0-1024 (1024: full speed), in CPU order, space-separated"},
     {"game_wakeup_p50_us", StatKind::U64, "game wakeup latency, median (us)"},
     {"game_wakeup_p99_us", StatKind::U64, "game wakeup latency, 99th percentile (us)"},
     {"game_wakeup_p999_us", StatKind::U64, "game wakeup latency, 99.9th percentile (us)"},
     {"bpf_slice_us", StatKind::U64, "background slice, read back from the running scheduler (us)"},
     {"bpf_game_slice_us", StatKind::U64, "game slice, read back from the running scheduler (us)"},
-    {"bpf_wakeup_timer_us", StatKind::U64, "wakeup timer period, read back from the scheduler (us)"},
+    {"bpf_wakeup_timer_us", StatKind::U64,
+     "wakeup timer period, read back from the scheduler (us)"},
 };
 
 } // namespace
 
-std::span<const StatField> stat_fields() { return kFields; }
+std::span<const StatField> stat_fields() {
+    return kFields;
+}
 
 std::string_view scx_stats_kind(StatKind kind) {
     switch (kind) {

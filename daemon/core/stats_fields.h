@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The statistics the daemon reports, described once: D-Bus GetStats, the scx_stats socket's
 // metadata and `--monitor` all read this table.
 #pragma once

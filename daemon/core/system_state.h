@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What the running kernel offers scx_gamer, read from sysfs/securityfs. The root directory is
 // injectable so the checks are unit-tested against a fake tree.
 #pragma once
@@ -9,7 +10,7 @@
 namespace scx_gamer {
 
 class SystemState {
-public:
+  public:
     explicit SystemState(std::filesystem::path root = "/") : root_(std::move(root)) {}
 
     // CONFIG_SCHED_CLASS_EXT: /sys/kernel/sched_ext exists.
@@ -23,7 +24,7 @@ public:
     // "bpf" is in the active LSM list, so BPF-LSM programs take effect.
     bool bpf_lsm_active() const;
 
-private:
+  private:
     std::optional<std::string> read_line(const std::filesystem::path& relative) const;
     std::filesystem::path root_;
 };

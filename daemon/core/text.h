@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Small string helpers shared by the core modules.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A small unified diff (the `diff -u` format) for showing planned config edits (--dry-run).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Parsing TOML text, and "file:line:col: reason" texts from toml11 locations and errors. Include
 // from .cpp files only: it pulls in toml.hpp, which the core library keeps out of its public
 // headers.

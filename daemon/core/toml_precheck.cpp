@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/toml_precheck.h"
 
 #include "core/text.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Checks run on a TOML file's text before toml11 parses it. toml11 4.4 recovers from syntax errors
 // to report more than one, and two of its recovery paths never end on some invalid inputs; a
 // configuration file must not hang the daemon, so what leads there is refused first, with a

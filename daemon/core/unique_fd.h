@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The owner of one file descriptor: move-only, closes exactly once.
 #pragma once
 
@@ -8,7 +9,7 @@
 namespace scx_gamer {
 
 class UniqueFd {
-public:
+  public:
     explicit UniqueFd(int fd = -1) : fd_(fd) {}
     UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
     UniqueFd& operator=(UniqueFd&& other) noexcept {
@@ -33,7 +34,7 @@ public:
         return rc == 0 ? 0 : errno;
     }
 
-private:
+  private:
     int fd_;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Tells when bus clients leave the bus. A game registered over D-Bus belongs to the client that
 // registered it (e.g. `scxgamerctl launch`); when that client disconnects, even by crashing, its
 // registrations must go. One NameOwnerChanged match per watched client keeps the daemon asleep

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Surviving the loss of a bus connection (the bus daemon stopped or restarted). sdbus-c++ asks a
 // connection attached to an sd-event loop for its fd before every iteration and throws once the
 // connection is closed; from inside sd-event's callback that ends in std::terminate. sd-bus

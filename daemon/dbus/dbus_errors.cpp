@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "dbus_errors.h"
 
 #include "core/error.h"

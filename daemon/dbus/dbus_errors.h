@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Turns what the daemon throws into the D-Bus error a client sees. One place, so every method
 // maps the same exception to the same error name.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "dbus_service.h"
 
 #include "bus_client_watch.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scx_gamer's D-Bus object: org.cachyos.ScxGamer at /org/cachyos/ScxGamer on the system bus
 // (interface in dbus/org.cachyos.ScxGamer.xml). It only translates: method calls become
 // Controller calls after an asynchronous polkit check, Controller events become signals and

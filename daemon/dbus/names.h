@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Names of scx_gamer's D-Bus API that are not in the generated code: where the object lives and
 // which errors it replies with. Header-only so scxgamerctl shares the spelling with the daemon.
 // The interface itself (members and signatures) lives in dbus/org.cachyos.ScxGamer.xml.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "polkit_authority.h"
 
 #include <systemd/sd-bus.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // An asynchronous polkit client over plain D-Bus (no libpolkit): asks
 // org.freedesktop.PolicyKit1.Authority.CheckAuthorization whether the sender of a method call may
 // perform an action, and reports the answer through a callback so the event loop keeps running

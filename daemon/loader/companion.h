@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Companion mode (scx_gamer --loader-companion): scx_loader runs a stock sched_ext scheduler, so
 // scx_gamer's own scheduler stays detached (only one sched_ext scheduler can run), and scx_gamer
 // only detects games and asks scx_loader for its Gaming mode while one runs.

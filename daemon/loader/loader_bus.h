@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The companion's link to scx_loader: org.scx.Loader on the system bus, through the proxy
 // generated from dbus/org.scx.Loader.xml. Thin on purpose: the decisions are LoaderCompanion's
 // (companion.h); this only turns game events and org.scx.Loader's comings and goings into calls

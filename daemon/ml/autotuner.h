@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Online search over the live tunables while a game runs: noisy coordinate descent with paired,
 // interleaved comparisons against the incumbent, and a final paired check against the start.
 //

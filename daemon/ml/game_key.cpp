@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "ml/game_key.h"
 
 #include <algorithm>

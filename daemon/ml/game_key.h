@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The name under which the learner keeps a game's data and profile: "steam-<app id>" when Steam
 // told us the app id (stable across updates, reinstalls and renamed executables), else the
 // executable's file name. Keys become file names under the state directory and arrive from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Learned profiles: the best tunables found for one game, saved as STATE_DIR/profiles/KEY.toml
 // (human-readable, with the evidence) and applied on top of the base profile while that game
 // runs. Written atomically (core/atomic_file.h): a reader sees the old file or the new one.

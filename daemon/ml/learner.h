@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The learner: the per-game session that ties the rest of daemon/ml together while a game runs.
 // When the followed game appears it applies the game's learned profile (--ml-profiles); every
 // window it measures what the game experienced, appends it to the game's file (--ml-collect)

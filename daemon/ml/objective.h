@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The learner's objective: one number per window, lower is better, in microseconds of "game
 // wakeup latency equivalent" so that its terms can be read and weighed against each other.
 //

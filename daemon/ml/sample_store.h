@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The collected windows, one JSON-lines file per game key:
 //
 //   STATE_DIR/samples/KEY.jsonl     the current file, appended to

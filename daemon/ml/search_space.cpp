@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "ml/search_space.h"
 
 #include "core/error.h"

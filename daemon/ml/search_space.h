@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What the autotuner may change: the live scheduler tunables of the flag table (core/flags.cpp),
 // less those it must not touch, and the neighbouring values it tries around a current value.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The little statistics the learner needs to tell a real improvement from noise: running means
 // and variances, and one-sided Student t critical values for small samples.
 #pragma once

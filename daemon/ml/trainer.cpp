@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "ml/trainer.h"
 
 #include "ml/learned_profile.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Offline training (`scx_gamer ml-train`): the best configuration of one game from all of its
 // collected windows. Windows are grouped by the tunables in force; each is scored with the
 // objective (objective.h) against the background CPU of the reference configuration (the base

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // One measurement window: what a game experienced between two readings of the scheduler's
 // cumulative counters and of the CPU times in /proc, as the learner stores and scores it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "service/config_watch.h"
 
 #include "core/log.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Tells the daemon when its configuration files changed: inotify on the directories that hold
 // them (config_watch_plan), so files and directories that do not exist yet are covered too.
 // Events are debounced: an editor's save is several events (write a temporary file, rename it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What the daemon's interfaces (D-Bus object, scx_stats socket) may ask of the daemon and hear
 // from it. The daemon implements it; interfaces only translate, so they are tested against a fake.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "daemon.h"
 
 #include "core/config_reload.h"
@@ -728,9 +729,17 @@ StatsMap Daemon::stats() const {
     out["nr_bg_starve_guard"] = counters[GAMER_STAT_BG_STARVE_GUARD];
     out["nr_migrations"] = counters[GAMER_STAT_MIGRATIONS];
     out["nr_game_wakeups"] = counters[GAMER_STAT_GAME_WAKEUPS];
-    out["nr_rt_waker_local"] = counters[GAMER_STAT_RT_WAKER_LOCAL];
     out["nr_overdue_runs"] = counters[GAMER_STAT_OVERDUE_RUN];
     out["nr_bg_floor"] = counters[GAMER_STAT_BG_FLOOR];
+    out["nr_local_preempt"] = counters[GAMER_STAT_LOCAL_PREEMPT];
+    out["nr_reenqueued"] = counters[GAMER_STAT_REENQUEUED];
+    out["nr_kthread_enqueued"] = counters[GAMER_STAT_KTHREAD_ENQUEUED];
+    out["nr_wakeup_timer_runs"] = counters[GAMER_STAT_WAKEUP_TIMER_RUNS];
+    out["nr_cpuperf_sets"] = counters[GAMER_STAT_CPUPERF_SETS];
+    std::string targets;
+    for (const uint64_t target : scheduler_->cpu_perf_targets())
+        targets += (targets.empty() ? "" : " ") + std::to_string(target);
+    out["cpuperf_targets"] = targets;
     const auto histogram = scheduler_->latency_histogram();
     out["game_wakeup_p50_us"] = latency_quantile_ns(histogram, 0.50) / 1000;
     out["game_wakeup_p99_us"] = latency_quantile_ns(histogram, 0.99) / 1000;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The daemon: wires the BPF scheduler and detector, the classifier and the game registry into one
 // sd-event loop, and answers its interfaces through Controller. main() only builds and runs it.
 #pragma once

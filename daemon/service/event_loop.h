@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A thin RAII layer over sd-event: the daemon's one event loop. Every source owns its callback
 // and is released exactly once; nothing here polls — sources fire on fds, signals and timers.
 #pragma once

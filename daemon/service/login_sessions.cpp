@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "service/login_sessions.h"
 
 #include <systemd/sd-login.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // SessionOracle over logind's records (sd-login): the same facts polkit's allow_active reads.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Serves the scx_stats protocol on a UNIX socket (default /var/run/scx/root/stats), the path
 // scx tools (scxtop, scxstats_to_openmetrics, `scx_gamer --monitor`) read. Connections are
 // served from the daemon's event loop; the socket is removed when the server goes away.
@@ -12,15 +13,15 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <vector>
 #include <sys/types.h>
+#include <vector>
 
 namespace scx_gamer {
 
 inline constexpr const char* kDefaultStatsSocket = "/var/run/scx/root/stats";
 
 class StatsServer {
-public:
+  public:
     // Binds `path` (creating its directory). Throws Error when another live process serves it
     // ("another scheduler serves stats at ..."); a stale socket file is replaced.
     StatsServer(EventLoop& loop, std::filesystem::path path, std::function<StatsMap()> stats);
@@ -30,7 +31,7 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     struct Connection;
     void accept_clients();
     void serve(int fd);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "service/system_bus_facts.h"
 
 #include "core/log.h"

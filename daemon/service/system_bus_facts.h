@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // SchedulerServiceFacts from the real system: the own unit from /proc/self/cgroup, unit states
 // from systemd and name owners from the bus driver, over one short-lived system bus connection.
 // Nothing here may start anything: every call goes out with NO_AUTO_START.

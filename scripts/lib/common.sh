@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared helpers for scx_gamer's scripts. Source it; it defines functions and a few paths only.
 # shellcheck shell=bash
 
@@ -63,8 +64,10 @@ private_apt() {
     "$1" "${opts[@]}" "${@:2}"
 }
 
-# Environment that makes the cached libraries visible to CMake and pkg-config.
+# Environment that makes the cached libraries visible to CMake and pkg-config. SCX_GAMER_PREFIX
+# is how CMake is asked to use them (cmake/Dependencies.cmake never looks in the cache by itself).
 export_prefix_env() {
+    export SCX_GAMER_PREFIX
     export PATH="$SCX_GAMER_PREFIX/bin:$SCX_GAMER_PREFIX/sbin:$PATH"
     export CMAKE_PREFIX_PATH="$SCX_GAMER_PREFIX${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
     export PKG_CONFIG_PATH="$SCX_GAMER_PREFIX/lib/pkgconfig:$SCX_GAMER_PREFIX/lib64/pkgconfig:$SCX_GAMER_PREFIX/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The demo itself, run where sched_ext exists (the VM, or a CachyOS machine): see scripts/demo.
+# SCX_GAMER_DEMO_SECONDS: measured seconds of each side-by-side run (0: no side-by-side).
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
-: "${SCX_GAMER:?}" "${SCXGAMERCTL:?}" "${SYNTHETIC_GAME:?}"
+: "${SCX_GAMER:?}" "${SCXGAMERCTL:?}" "${SYNTHETIC_GAME:?}" "${SCX_GAMER_BUILD:?}"
+seconds=${SCX_GAMER_DEMO_SECONDS:-5}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 state() { cat /sys/kernel/sched_ext/state; }
@@ -22,7 +26,8 @@ dir=$(mktemp -d)
 cp "$SYNTHETIC_GAME" "$dir/SyntheticGame"
 (while :; do :; done) &
 hog=$!
-SteamAppId=480 "$dir/SyntheticGame" --seconds 60 --threads 3 &
+# Runs until killed below (a slow, busy VM may take a minute to get there).
+SteamAppId=480 "$dir/SyntheticGame" --seconds 600 --threads 3 &
 game=$!
 sleep 1
 say "The daemon's view"
@@ -41,7 +46,8 @@ sleep 1.2
 say "scxgamerctl status (over D-Bus) while the game runs"
 "$SCXGAMERCTL" status 2>&1 | sed 's/^/    /'
 say "Quitting the game"
-kill "$game"; wait "$game" 2>/dev/null || true
+kill "$game" 2>/dev/null || echo "    (the game had already exited)"
+wait "$game" 2>/dev/null || true
 kill "$hog"; wait "$hog" 2>/dev/null || true
 sleep 0.5
 
@@ -52,3 +58,7 @@ kill -TERM "$daemon"
 status=0; wait "$daemon" || status=$?
 trap - EXIT
 say "scx_gamer stopped on SIGTERM with status $status; sched_ext state: $(state)"
+
+[ "$seconds" != 0 ] || exit 0
+say "Side by side: the same game and background load, under EEVDF and then under scx_gamer"
+python3 "$(dirname "$0")/demo-side-by-side.py" "$SCX_GAMER_BUILD" --duration "$seconds"

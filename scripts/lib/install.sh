@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared by INSTALL.sh and UNINSTALL.sh: options, privilege and confirmation checks, the list of
 # files to install, and the manifest. Everything that parses or edits configuration lives in the
 # daemon binary (`scx_gamer config ...`), never here.
@@ -72,65 +73,82 @@ confirm() {
     esac
 }
 
-# A unit for the user manager: WantedBy a session target (the agent), or under systemd/user/.
-is_user_unit() {
-    case $1 in
-    */systemd/user/*) return 0 ;;
-    esac
-    grep -Eq '^[[:space:]]*WantedBy=.*(graphical-session|default)\.target' "$1"
+# What INSTALL.sh installs is what `cmake --install` installs, the same rules the Arch package
+# (packaging/arch/PKGBUILD) is made with: the build is staged into a temporary DESTDIR and every
+# file found there is installed. One list, so the package and INSTALL.sh cannot disagree.
+STAGE_DIR=
+
+# The prefix BUILD_DIR was configured with (its units name CMAKE_INSTALL_PREFIX/bin).
+configured_prefix() {
+    sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null
 }
 
-# What belongs with scxgamerctl: shell completions, the man page (if scdoc built it) and the
-# notification agent's XDG autostart entry (for sessions without systemd user units).
-scxgamerctl_extras() {
-    local completions=$INSTALL_REPO/cli/completions
-    [ -f "$completions/scxgamerctl.bash" ] &&
-        printf '%s\t%s\t0644\n' "$completions/scxgamerctl.bash" \
-            /usr/share/bash-completion/completions/scxgamerctl
-    [ -f "$completions/_scxgamerctl" ] &&
-        printf '%s\t%s\t0644\n' "$completions/_scxgamerctl" /usr/share/zsh/site-functions/_scxgamerctl
-    [ -f "$completions/scxgamerctl.fish" ] &&
-        printf '%s\t%s\t0644\n' "$completions/scxgamerctl.fish" \
-            /usr/share/fish/vendor_completions.d/scxgamerctl.fish
-    [ -f "$BUILD_DIR/man/scxgamerctl.1" ] &&
-        printf '%s\t%s\t0644\n' "$BUILD_DIR/man/scxgamerctl.1" /usr/share/man/man1/scxgamerctl.1
-    [ -f "$INSTALL_REPO/data/scxgamerctl-agent.desktop" ] &&
-        printf '%s\t%s\t0644\n' "$INSTALL_REPO/data/scxgamerctl-agent.desktop" \
-            /etc/xdg/autostart/scxgamerctl-agent.desktop
-    return 0
-}
-
-# Prints "SOURCE<tab>DESTINATION<tab>MODE" for every file of the repo and build that exists; files
-# other engineers have not written yet are simply skipped.
-files_to_install() {
-    local bin unit
-    for bin in scx_gamer scxgamerctl; do
-        [ -x "$BUILD_DIR/bin/$bin" ] && printf '%s\t%s\t0755\n' "$BUILD_DIR/bin/$bin" "/usr/bin/$bin"
-    done
-    [ -f "$BUILD_DIR/man/scx_gamer.8" ] &&
-        printf '%s\t%s\t0644\n' "$BUILD_DIR/man/scx_gamer.8" /usr/share/man/man8/scx_gamer.8
-    [ -f "$INSTALL_REPO/dbus/org.cachyos.ScxGamer.conf" ] &&
-        printf '%s\t%s\t0644\n' "$INSTALL_REPO/dbus/org.cachyos.ScxGamer.conf" \
-            /usr/share/dbus-1/system.d/org.cachyos.ScxGamer.conf
-    [ -f "$INSTALL_REPO/dbus/org.cachyos.ScxGamer.service" ] &&
-        printf '%s\t%s\t0644\n' "$INSTALL_REPO/dbus/org.cachyos.ScxGamer.service" \
-            /usr/share/dbus-1/system-services/org.cachyos.ScxGamer.service
-    [ -f "$INSTALL_REPO/polkit/org.cachyos.scxgamer.policy" ] &&
-        printf '%s\t%s\t0644\n' "$INSTALL_REPO/polkit/org.cachyos.scxgamer.policy" \
-            /usr/share/polkit-1/actions/org.cachyos.scxgamer.policy
-    if [ -x "$BUILD_DIR/bin/scxgamerctl" ]; then
-        scxgamerctl_extras
+# Stages the build into STAGE_DIR (once). Dies with the reason when that is impossible; call it in
+# the script's own shell, not in a pipeline or $(...). remove_stage cleans up.
+stage_build() {
+    local prefix log manifest=$BUILD_DIR/install_manifest.txt had_manifest=0
+    [ -z "$STAGE_DIR" ] || return 0
+    [ -f "$BUILD_DIR/cmake_install.cmake" ] ||
+        die "$BUILD_DIR has no cmake_install.cmake: build first (cmake --preset default &&" \
+            "cmake --build --preset default) or pass --build-dir"
+    command -v cmake >/dev/null || die "cmake not found: it installs the build (cmake --install)"
+    prefix=$(configured_prefix)
+    [ "$prefix" = /usr ] ||
+        die "$BUILD_DIR is configured to install into '${prefix:-?}', but INSTALL.sh installs into" \
+            "/usr (where D-Bus and polkit read their files): reconfigure it with" \
+            "-DCMAKE_INSTALL_PREFIX=/usr (the default preset does)"
+    [ ! -e "$manifest" ] || had_manifest=1
+    STAGE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scx_gamer-stage.XXXXXX")
+    # Until the caller's own exit trap takes over (INSTALL.sh's finish calls remove_stage too).
+    trap remove_stage EXIT
+    chmod 0755 "$STAGE_DIR"
+    if ! log=$(DESTDIR=$STAGE_DIR/root cmake --install "$BUILD_DIR" 2>&1); then
+        remove_stage
+        die "cmake --install $BUILD_DIR failed: $log"
     fi
-    for unit in "$INSTALL_REPO"/systemd/*.service "$INSTALL_REPO"/systemd/*.socket \
-        "$INSTALL_REPO"/systemd/*.timer "$INSTALL_REPO"/systemd/user/*; do
-        [ -f "$unit" ] || continue
-        if is_user_unit "$unit"; then
-            printf '%s\t%s\t0644\n' "$unit" "/usr/lib/systemd/user/${unit##*/}"
-        else
-            printf '%s\t%s\t0644\n' "$unit" "/usr/lib/systemd/system/${unit##*/}"
-        fi
+    # cmake --install leaves its list of files in the build tree; it is ours only if it was new.
+    [ "$had_manifest" -eq 1 ] || rm -f "$manifest"
+    # Only regular files: a link or a special file would be installed as something else.
+    local odd
+    odd=$(find "$STAGE_DIR/root" ! -type f ! -type d -printf '/%P\n' | head -n 3)
+    if [ -n "$odd" ]; then
+        remove_stage
+        die "cmake --install made something that is not a regular file: $odd"
+    fi
+    # Where UNINSTALL.sh may remove files (manifest_entries) is all INSTALL.sh may install.
+    odd=$(find "$STAGE_DIR/root" -type f -printf '/%P\n' | awk '!/^\/(usr|etc\/xdg\/autostart)\//' | head -n 3)
+    if [ -n "$odd" ]; then
+        remove_stage
+        die "cmake --install put files outside /usr and /etc/xdg/autostart: $odd"
+    fi
+}
+
+remove_stage() {
+    [ -z "$STAGE_DIR" ] || rm -rf "$STAGE_DIR"
+    STAGE_DIR=
+}
+
+# Prints "SOURCE<tab>DESTINATION<tab>MODE" for every file `cmake --install` staged (stage_build
+# first), sorted by destination.
+files_to_install() {
+    [ -n "$STAGE_DIR" ] || die "files_to_install: stage_build was not run"
+    find "$STAGE_DIR/root" -type f -printf '%P\t%m\n' | LC_ALL=C sort | while IFS=$'\t' read -r rel mode; do
+        printf '%s\t%s\t0%s\n' "$STAGE_DIR/root/$rel" "/$rel" "$mode"
     done
-    return 0
+}
+
+# After UNINSTALL.sh removed PATH (absolute, under ROOT): the directories that are scx_gamer's own
+# (the nearest one named scx_gamer and those below it, e.g. /usr/share/doc/scx_gamer/examples) go
+# too once empty. Shared directories (/usr/share/man/man8) stay, whoever created them.
+remove_own_dirs() { # PATH
+    local dir=${1%/*} own
+    case $dir/ in */scx_gamer/*) ;; *) return 0 ;; esac
+    own=$dir/
+    own=${own%%/scx_gamer/*}/scx_gamer
+    while [ "${#dir}" -ge "${#own}" ]; do
+        rmdir "$ROOT$dir" 2>/dev/null || return 0
+        dir=${dir%/*}
+    done
 }
 
 # The manifest's paths, one per line, comments skipped. Each must be a plain absolute path under

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Takes the screenshot in docs/notifications.md: the desktop notification that `scxgamerctl
 agent` shows when a game is detected, drawn by a real notification daemon (dunst) on a virtual X
 display (Xvfb).

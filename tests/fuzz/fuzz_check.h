@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Shared by the fuzz targets. An invariant that does not hold aborts: libFuzzer then reports a
 // crash and saves the input that caused it, which is the point of checking invariants at all.
 #pragma once

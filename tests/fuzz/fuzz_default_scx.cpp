@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // /etc/default/scx: the input is the whole file. It is read, then edited the way
 // `scx_gamer config install --activate` and `uninstall` edit it (config_install.cpp), on the
 // same object, checking after each step.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The detector's ring-buffer records (core/detector_record.h). The kernel writes them, but an
 // exec record's strings are whatever the new process was given, and its size fields are only
 // as good as the BPF code that set them: the decoder must hold for any bytes.

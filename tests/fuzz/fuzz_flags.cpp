@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // parse_flags() over an argv: the input is the arguments separated by NUL bytes, as argv and
 // /proc/PID/cmdline carry them (D-Bus strings cannot hold NUL either). Flags arrive from any
 // local user over ApplyFlags and end up in /etc/default/scx, run by `bash -c`.

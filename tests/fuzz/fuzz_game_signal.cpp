@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Text a process controls, from its exec record to what leaves the daemon: the input is comm,
 // exe, argv, environ and status separated by 0x1e bytes (argv and environ NUL-separated), as in
 // fuzz_proc. It is classified (a rule makes every process with a name a game), added to a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // scx_loader's TOML: the input is the whole file. It is read as profiles (what the daemon does on
 // every reload), as game rules (the same TOML parser behind /etc/scx_gamer/games.toml), then
 // edited the way `scx_gamer config install` and `uninstall` edit it.

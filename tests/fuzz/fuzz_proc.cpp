@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What the classifier reads from /proc about a new process — content the process controls. The
 // input is comm, exe, cmdline, environ and status separated by 0x1e bytes (cmdline and environ
 // NUL-separated, as the kernel shows them). Nothing parses /proc/PID/stat: status gives PPid.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The scx_stats socket's request parser: the input is one request line as a client (any local
 // user, or scxtop) sends it. The stats it is answered with carry the same bytes as the game
 // name, as a hostile game's comm or .exe name would.

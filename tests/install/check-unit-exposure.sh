@@ -4,6 +4,8 @@
 # flags must be named (and justified) in that document's table.
 #
 #   check-unit-exposure.sh UNIT_FILE MAX_EXPOSURE DOC
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 unit=${1:?unit file}
 max=${2:?highest exposure allowed}

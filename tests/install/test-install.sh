@@ -5,6 +5,8 @@
 #
 # Prints one "ok N - ..." / "not ok N - ..." line per check (TAP) and exits non-zero if any
 # failed. Needs root for the read-only-mount and setpriv checks (skipped otherwise).
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,7 +63,8 @@ new_root() {
         "$root"/usr/share/dbus-1/system-services "$root"/usr/share/polkit-1/actions "$root"/var/lib \
         "$root"/etc/xdg/autostart "$root"/usr/share/bash-completion/completions \
         "$root"/usr/share/zsh/site-functions "$root"/usr/share/fish/vendor_completions.d \
-        "$root"/usr/share/man/man1 "$root"/usr/share/man/man8
+        "$root"/usr/share/man/man1 "$root"/usr/share/man/man8 "$root"/usr/share/dbus-1/interfaces \
+        "$root"/usr/share/doc "$root"/usr/share/licenses
     printf '%s' "$STOCK_DEFAULT_SCX" >"$root/etc/default/scx"
     printf '# set by the Kernel Manager\ndefault_sched = "scx_lavd"   # boot\ndefault_mode = "Gaming"\n\n[scheds.scx_lavd]\ngaming_mode = ["--performance", "--pinned-slice-us", "500"]' \
         >"$root/etc/scx_loader.toml"
@@ -142,7 +145,7 @@ before=$(snapshot "$root" with-backups)
 output=$(install_sh --root "$root" --dry-run 2>&1)
 status=$?
 succeeded "INSTALL.sh --dry-run succeeds" $status "$output"
-contains "  ... lists the binary" "$output" "would install $BUILD_DIR/bin/scx_gamer -> $root/usr/bin/scx_gamer"
+contains "  ... lists the binary" "$output" "/usr/bin/scx_gamer -> $root/usr/bin/scx_gamer"
 contains "  ... shows the list comment edit as a diff" "$output" "+# List of scx_schedulers: scx_beerland"
 contains "  ... shows the TOML section as a diff" "$output" "+[scheds.scx_gamer]"
 same "INSTALL.sh --dry-run changes nothing" "$before" "$(snapshot "$root" with-backups)"
@@ -161,7 +164,7 @@ check "  ... the binary" test -x "$root/usr/bin/scx_gamer"
 check "  ... the D-Bus policy" test -f "$root/usr/share/dbus-1/system.d/org.cachyos.ScxGamer.conf"
 check "  ... the activation file" test -f "$root/usr/share/dbus-1/system-services/org.cachyos.ScxGamer.service"
 check "  ... the polkit policy" test -f "$root/usr/share/polkit-1/actions/org.cachyos.scxgamer.policy"
-for unit in "$REPO"/systemd/*.service; do
+for unit in "$BUILD_DIR"/systemd/*.service; do
     [ -f "$unit" ] || continue
     name=${unit##*/}
     if grep -Eq '^WantedBy=.*(graphical-session|default)\.target' "$unit"; then

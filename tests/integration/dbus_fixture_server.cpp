@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Hosts the real DbusService with a FakeController on the bus named by $DBUS_SYSTEM_BUS_ADDRESS,
 // for the D-Bus integration tests. A second connection owns org.cachyos.ScxGamerTest, through
 // which a test plays the daemon's part (games appear and exit, state changes) and reads the calls

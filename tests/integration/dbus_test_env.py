@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Private D-Bus environments for scx_gamer's integration tests.
 
 Everything a test talks to is started here and stopped at the end of the test class: a real

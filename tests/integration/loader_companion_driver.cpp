@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Drives the real LoaderBusLink (companion mode's D-Bus side) with synthetic game events, for
 // tests/integration/test_loader_companion.py: the real daemon needs sched_ext to detect games,
 // this needs only a bus with a stand-in org.scx.Loader on it ($DBUS_SYSTEM_BUS_ADDRESS).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A python-dbusmock template standing in for scx_loader's org.scx.Loader in the companion-mode
 tests (test_loader_companion.py): it keeps CurrentScheduler/SchedulerMode/CurrentSchedulerArgs
 the way scx_loader does when switched or held, and records every call (GetMethodCalls).

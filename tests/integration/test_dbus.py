@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration tests of scx_gamer's D-Bus interface, bus policy, polkit checks and scxgamerctl.
 
 Each test class starts private buses (dbus_test_env.py): the real DbusService runs inside
@@ -1431,6 +1432,10 @@ class ShippedFilesTest(unittest.TestCase):
     def path(self, *parts):
         return os.path.join(SOURCE_DIR, *parts)
 
+    def unit_path(self, name):
+        # The unit's source; CMake only fills in the bindir (@CMAKE_INSTALL_FULL_BINDIR@).
+        return self.path("systemd", name + ".in")
+
     def test_polkit_policy_is_valid_against_the_dtd(self):
         dtd = "/usr/share/polkit-1/policyconfig-1.dtd"
         if not os.path.exists(dtd):
@@ -1516,7 +1521,7 @@ console.log(JSON.stringify(out));
             "SystemdService": "dbus-org.cachyos.ScxGamer.service"})
         unit = configparser.ConfigParser(interpolation=None, strict=False)
         unit.optionxform = str
-        unit.read(self.path("systemd", "scx_gamer.service"))
+        self.assertTrue(unit.read(self.unit_path("scx_gamer.service")))
         self.assertEqual(unit["Install"]["Alias"], "dbus-org.cachyos.ScxGamer.service")
 
     def test_units_never_displace_another_scheduler(self):
@@ -1525,14 +1530,14 @@ console.log(JSON.stringify(out));
         for name in ("scx_gamer.service", "scx_gamer-companion.service"):
             unit = configparser.ConfigParser(interpolation=None, strict=False)
             unit.optionxform = str
-            unit.read(self.path("systemd", name))
+            self.assertTrue(unit.read(self.unit_path(name)))
             conflicts = unit["Unit"].get("Conflicts", "").split()
             with self.subTest(unit=name):
                 self.assertNotIn("scx.service", conflicts)
                 self.assertNotIn("scx_loader.service", conflicts)
         unit = configparser.ConfigParser(interpolation=None, strict=False)
         unit.optionxform = str
-        unit.read(self.path("systemd", "scx_gamer.service"))
+        self.assertTrue(unit.read(self.unit_path("scx_gamer.service")))
         self.assertEqual(unit["Service"]["RestartPreventExitStatus"], "69")
 
     def test_bus_policy_lets_only_root_own_and_never_allows_set(self):
@@ -1564,7 +1569,7 @@ console.log(JSON.stringify(out));
     def test_agent_unit_and_autostart_entry(self):
         unit = configparser.ConfigParser(interpolation=None, strict=False)
         unit.optionxform = str
-        unit.read(self.path("systemd", "scxgamerctl-agent.service"))
+        self.assertTrue(unit.read(self.unit_path("scxgamerctl-agent.service")))
         self.assertIn("scxgamerctl agent", unit["Service"]["ExecStart"])
         self.assertEqual(unit["Install"]["WantedBy"], "graphical-session.target")
         entry = configparser.ConfigParser(interpolation=None)

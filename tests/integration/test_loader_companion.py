@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration tests of companion mode (scx_gamer --loader-companion) against a stand-in
 scx_loader: the real LoaderBusLink and LoaderCompanion, driven by loader_companion_driver with
 synthetic game events, talk over a private bus to a python-dbusmock template

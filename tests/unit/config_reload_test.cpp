@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What a configuration reload changes (reload_profiles) and what is watched for it
 // (config_watch_plan), on temporary files.
 #include "core/config_reload.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // ConfigWatch on the host: real inotify through the daemon's sd-event loop, on temporary files.
 // A test steps the loop until the watch reports; a long guard only bounds a hang (it fails
 // the test, it does not measure anything).

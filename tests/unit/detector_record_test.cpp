@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Decoding the detector's ring-buffer records (core/detector_record.h), and what the daemon
 // makes of an exec record (process_info_at_exec): the exec path classifies from the record
 // alone, plus the exe link.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The flag table (flag_table() in daemon/core/flags.cpp) is the source; the man page
 // docs/man/scx_gamer.8.scd and the daemon's --help describe it. These tests keep them in step:
 // every flag, with its short form where it has one, must appear in both, and with the same

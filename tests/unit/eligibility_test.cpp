@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Who may be a game: root, users at the machine, and whom the rules file names.
 #include "core/eligibility.h"
 

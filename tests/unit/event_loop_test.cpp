@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The event loop's barrier: a callback that throws is logged and the loop keeps serving.
 #include "service/event_loop.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Test doubles for ProcReader: a table-backed fake for classification scenarios and a GoogleMock
 // mock for checking how readers are called.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Percentiles of the scheduler's wakeup-latency histogram (layout in bpf/intf.h).
 #include "bpf/intf.h"
 #include "core/latency.h"
@@ -24,7 +25,7 @@ TEST(Latency, EmptyHistogramGivesZero) {
 
 TEST(Latency, QuantileIsTheUpperEdgeOfItsBucket) {
     std::vector<uint64_t> histogram(GAMER_LAT_BUCKETS, 0);
-    histogram[2] = 98;                // 20..30 us
+    histogram[2] = 98;                   // 20..30 us
     histogram[GAMER_LAT_LINEAR + 1] = 2; // 2..4 ms
     EXPECT_EQ(latency_quantile_ns(histogram, 0.50), 30'000u);
     EXPECT_EQ(latency_quantile_ns(histogram, 0.98), 30'000u);

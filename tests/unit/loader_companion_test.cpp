@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // LoaderCompanion, the companion-mode policy, against a mocked scx_loader.
 #include "loader/companion.h"
 

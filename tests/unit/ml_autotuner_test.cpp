@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The autotuner on a simulated game whose objective has a known optimum, with noise and drift:
 // it must get close to the optimum within its budget and never end on a configuration that is
 // truly worse than where it started.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Offline training from collected windows, and the learner's per-game session against a fake
 // daemon: learned profiles applied and reverted, windows stored, autotuning to a saved profile.
 #include "ml/learned_profile.h"

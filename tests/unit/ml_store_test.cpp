@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The learner's files: JSON-lines windows (round trip, corrupt and torn lines, schema version,
 // rotation) and learned profiles in TOML (round trip, validation, save/list/delete).
 #include "ml/game_key.h"

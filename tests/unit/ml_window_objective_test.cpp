@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The learner's measurements and objective: windows from two readings, the /proc parsers, and the
 // score a window gets.
 #include "ml/objective.h"

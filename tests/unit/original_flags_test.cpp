@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The original scx_gamer's flags that the daemon's command line accepts and ignores
 // (daemon/core/original_flags.h), as main sets them up next to the flag table.
 #include "core/error.h"

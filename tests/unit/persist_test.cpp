@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/flags.h"

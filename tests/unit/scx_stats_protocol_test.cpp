@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The scx_stats wire protocol: requests answered, bad ones refused with errno 22.
 #include "core/scx_stats_protocol.h"
 
@@ -9,7 +10,9 @@ namespace {
 
 using nlohmann::json;
 
-StatsMap sample() { return {{"profile", std::string("gaming")}, {"nr_kicks", uint64_t{42}}}; }
+StatsMap sample() {
+    return {{"profile", std::string("gaming")}, {"nr_kicks", uint64_t{42}}};
+}
 
 json ask(std::string_view line) {
     return json::parse(answer_scx_stats_request(line, [] { return sample(); }));
@@ -52,8 +55,9 @@ TEST(ScxStatsProtocol, OverlongRequestIsRefusedWithoutParsing) {
 }
 
 TEST(ScxStatsProtocol, HostileGameNamesStillSerialise) {
-    const std::string reply = answer_scx_stats_request(
-        R"({"req":"stats"})", [] { return StatsMap{{"game_name", std::string("bad\xff\nname")}}; });
+    const std::string reply = answer_scx_stats_request(R"({"req":"stats"})", [] {
+        return StatsMap{{"game_name", std::string("bad\xff\nname")}};
+    });
     EXPECT_EQ(json::parse(reply)["errno"], 0);
     EXPECT_EQ(reply.find('\n'), std::string::npos); // one line on the wire
 }

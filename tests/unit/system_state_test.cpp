@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Prerequisite checks against fake sysfs/securityfs trees.
 #include "core/system_state.h"
 #include "temp_dir.h"
@@ -37,7 +38,8 @@ TEST(SystemState, AnotherSchedulerIsNamed) {
     root.write("sys/kernel/sched_ext/root/ops", "lavd_1.0.12\n");
     SystemState system(root.path());
     EXPECT_EQ(system.active_scheduler(), "lavd_1.0.12");
-    EXPECT_EQ(*attach_blocker(system), "another sched_ext scheduler is already active: lavd_1.0.12");
+    EXPECT_EQ(*attach_blocker(system),
+              "another sched_ext scheduler is already active: lavd_1.0.12");
 }
 
 TEST(SystemState, BpfLsmIsATokenOfTheList) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A scratch directory removed with everything in it when the test ends.
 #pragma once
 

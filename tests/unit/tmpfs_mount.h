@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A small tmpfs over a directory, for tests of a full or read-only /etc: unmounted (lazily)
 // when the object goes. Mounting needs root (CAP_SYS_ADMIN); mounted() says whether it worked,
 // so a test elsewhere can skip itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "core/toml_location.h"
 #include "core/toml_precheck.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Smoke test of the BPF objects through their owners, for the sched_ext VM (root, a kernel with
 // sched_ext, BTF and a writable /tmp). Prints TAP-style lines; exits 0 only if every check
 // passed.
@@ -96,9 +97,10 @@ bool bpf_lsm_active() {
 
 const char* stat_name(int idx) {
     static const char* const names[] = {
-        "dispatched",    "direct_dispatched", "kicks",           "preempt_kicks",
-        "game_enqueued", "bg_enqueued",       "bg_starve_guard", "migrations",
-        "game_wakeups",  "rt_waker_local",    "overdue_runs",    "bg_floor",
+        "dispatched",   "direct_dispatched", "kicks",      "preempt_kicks",    "game_enqueued",
+        "bg_enqueued",  "bg_starve_guard",   "migrations", "game_wakeups",     "overdue_runs",
+        "bg_floor",     "local_preempt",     "reenqueued", "kthread_enqueued", "wakeup_timer_runs",
+        "cpuperf_sets",
     };
     static_assert(std::size(names) == GAMER_NR_STATS, "one name per enum gamer_stat_idx");
     return names[idx];

@@ -5,6 +5,8 @@
 # SchedulerBpf::inject_error / stall_task (C++ symbols, when the binary is not stripped). A release
 # build must have none of them; the test-hooks build must have all, which also shows that this
 # check finds them.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 want=${1:?usage: check-test-hooks.sh absent|present BINARY}
 binary=${2:?usage: check-test-hooks.sh absent|present BINARY}

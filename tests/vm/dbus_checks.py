@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """D-Bus checks against the real scx_gamer daemon, run inside the sched_ext VM by
 tests/vm/test-dbus-security.sh, test-dbus-hostile.sh and test-dbus-injection.sh.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // dbus_load: many concurrent clients of org.cachyos.ScxGamer for tests/vm/test-dbus-load.sh.
 //
 // Each client is a thread with a bus connection of its own (so the daemon sees N peers, not one),

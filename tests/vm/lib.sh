@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Helpers for the end-to-end tests that run inside the sched_ext VM (tests/vm/vm-run).
 # shellcheck shell=bash
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Load for the detector: short-lived processes at a target rate, some of them short-lived games.
 // Every child is an exec (what the detector hooks) of a static binary, so an exec costs as little
 // as one can under TCG. The rate is a target: when the machine cannot keep up, children are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A stand-in game for the detection tests: a few threads that each do a little CPU work and then
 // sleep, like a frame loop, for a fixed time. Started with SteamAppId set it must be detected.
 // Like many games it may start other processes: --worker-seconds N forks a worker process that

@@ -16,6 +16,8 @@
 #                activation are refused with the scx_loader line; the stand-in keeps running.
 #   free         nothing else in charge: enable --now works, nobody's GetStats and status succeed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

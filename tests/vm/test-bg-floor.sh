@@ -11,6 +11,8 @@
 # slice per 50 ms, --bg-starve-us) already gives a hog ~4 % of a CPU, and a check must be able
 # to fail without the floor. `test-bg-floor.sh off` gives the daemon the same flags with the floor
 # at 0 while keeping the thresholds: it must fail (that is how this test was checked).
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}
 mode=${1:-on}

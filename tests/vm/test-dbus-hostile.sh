@@ -8,6 +8,8 @@
 # they were; the daemon stays up. Then, over a raw socket, strings that are not UTF-8: the bus
 # drops such a sender before anything reaches the daemon (tests/vm/dbus_checks.py says which).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CHECKS=$(dirname "$0")/dbus_checks.py
 BUS_NAME=org.cachyos.ScxGamer

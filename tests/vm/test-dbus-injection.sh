@@ -13,6 +13,8 @@
 #   scx_gamer.service  the project's unit, /etc/default/scx_gamer, which does not exist at
 #                      first: it must still not exist after the refused calls.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -92,7 +94,7 @@ check "systemctl stop scx.service" systemctl stop scx.service
 check "sched_ext is disabled" wait_for 30 state_is disabled
 
 # ---- scx_gamer.service ----
-install -m 0644 "$REPO/systemd/scx_gamer.service" /usr/lib/systemd/system/
+install -m 0644 "$(dirname "$SCX_GAMER")/../systemd/scx_gamer.service" /usr/lib/systemd/system/
 rm -f /etc/default/scx_gamer
 systemctl daemon-reload
 check "systemctl start scx_gamer.service" systemctl start scx_gamer.service

@@ -11,6 +11,8 @@
 # 256 pages: room for allocator noise, yet a leak of as little as ~1 MiB / (calls in the 20 s
 # between the windows) bytes per call - reported below - exceeds it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 LOAD=${DBUS_LOAD:?path to the dbus_load binary}
 CLIENTS=${DBUS_LOAD_CLIENTS:-200}

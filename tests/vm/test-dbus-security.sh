@@ -14,6 +14,8 @@
 #   rules      with a rule in /etc/polkit-1/rules.d granting player the actions but persist,
 #              each privileged method succeeds and takes effect; persisting is still refused.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

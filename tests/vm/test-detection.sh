@@ -3,6 +3,8 @@
 # scheduler's game map) within 1 s, its exit is reported, even when the detector's report of
 # it is lost; ordinary commands are not games.
 # Run with `--detector-hook` expectations given as $1: "bpf-lsm" (default) or "tracepoint".
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 expected_hook=${1:-bpf-lsm}
 game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}

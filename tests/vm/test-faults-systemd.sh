@@ -15,6 +15,8 @@
 #                                  logs the kernel's reason, sends PropertiesChanged(SchedulerState)
 #                                  and SchedulerExited, exits 70, and the unit brings it back.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

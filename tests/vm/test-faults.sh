@@ -12,6 +12,8 @@
 #                    again: the daemon keeps scheduling throughout and serves
 #                    org.cachyos.ScxGamer on the new bus by itself (same process).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CTL=$(public_copy "${SCXGAMERCTL:?path to scxgamerctl}") # run as nobody
 BUS_NAME=org.cachyos.ScxGamer
@@ -113,6 +115,12 @@ cp -p "$PERSIST_FILE" /tmp/persist.orig
 listing() { find "$DEFAULT_DIR" -mindepth 1 ! -name filler -printf '%f\n' | sort; }
 listing_before=$(listing)
 
+# says_all TEXT STRING...: TEXT contains every STRING (TEXT is never spliced into a command line).
+says_all() {
+    local text=$1 s
+    shift
+    for s; do grep -qF -- "$s" <<<"$text" || return 1; done
+}
 persist_fails() { # WHY: set-profile lowlatency --persist must fail cleanly
     local why=$1 out status=0
     out=$("$CTL" set-profile lowlatency --persist 2>&1) || status=$?
@@ -120,7 +128,7 @@ persist_fails() { # WHY: set-profile lowlatency --persist must fail cleanly
     check "$why: scxgamerctl set-profile --persist exits 1" test "$status" -eq 1
     check "$why: one line on stderr" test "$(printf '%s\n' "$out" | wc -l)" -eq 1
     check "$why: it says the change was applied but not saved, and names the file" \
-        bash -c "grep -q 'not saved' <<<'$out' && grep -q '$PERSIST_FILE' <<<'$out'"
+        says_all "$out" 'not saved' "$PERSIST_FILE"
     run "$why: $PERSIST_FILE unchanged" cmp /tmp/persist.orig "$PERSIST_FILE"
     check "$why: nothing else left in $DEFAULT_DIR" test "$(listing)" = "$listing_before"
     [ "$(listing)" = "$listing_before" ] || listing | show

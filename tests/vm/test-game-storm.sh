@@ -10,6 +10,8 @@
 # The rate actually reached is printed (under TCG it is far below 1000/s) and is not asserted:
 # the storm runs as fast as the VM allows when it cannot keep up.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}
 game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}

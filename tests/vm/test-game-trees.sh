@@ -10,6 +10,8 @@
 #      GAMER_MAX_TREE_PROCS of them, the rest are counted, the daemon stays up, and the game still
 #      ends once.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}
 game_bin=${SYNTHETIC_GAME:?path to the synthetic game binary}

@@ -6,6 +6,8 @@
 # exits. Then the other order: a game GameMode has before the agent starts is registered too.
 # Finally nobody else's process can be made a game through the same D-Bus call.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 require_systemd_vm "logind gives player an active session"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}

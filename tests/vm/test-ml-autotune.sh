@@ -14,6 +14,8 @@
 #      learned:KEY, its tunables applied live) and gone when the game exits. ml-train over those
 #      windows alone must find the learned configuration better than the poor one.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 gamebench=${GAMEBENCH:?path to bench/gamebench}
 loadgen=${LOADGEN:?path to bench/loadgen}

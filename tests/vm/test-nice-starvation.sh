@@ -4,6 +4,8 @@
 # kernel unloaded the scheduler within seconds ("runnable task stall"). Overdue tasks now run out
 # of deadline order (docs/scheduler.md): the scheduler stays loaded, every hog makes progress and
 # the statistics show the overdue runs that kept it so.
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 loadgen=${LOADGEN:?path to bench/loadgen}
 seconds=30

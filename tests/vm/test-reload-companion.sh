@@ -15,6 +15,8 @@
 #              It talks to the stand-in on a private bus (the VM's system bus policy would not
 #              let the stand-in own org.scx.Loader).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 STANDIN=$HERE/../integration/scx_loader_standin.py

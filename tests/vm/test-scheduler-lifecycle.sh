@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # In the VM: the daemon attaches "gamer", detaches cleanly on SIGTERM/SIGINT, the kernel falls
 # back by itself after SIGKILL, and a second instance refuses to start while one is attached.
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 
 check "sched_ext is disabled before start" state_is disabled

@@ -14,6 +14,8 @@
 #   6. A companion with --stats 1 survives its first ticks (no scheduler, no scheduler stats).
 #   7. (as root) An ApplyFlags that cannot apply changes nothing and detaches nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 require_systemd_vm "logind gives player an active session"
 CTL=${SCXGAMERCTL:?path to scxgamerctl}

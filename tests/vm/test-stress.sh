@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # In the VM: the scx project's own bar — the scheduler survives 45 s of aggressive CPU, fork and
 # affinity churn without a watchdog ejection, and exits 0 on SIGTERM. The load must really run.
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 seconds=${STRESS_SECONDS:-45}
 cpus=$(nproc)

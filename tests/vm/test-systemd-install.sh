@@ -12,6 +12,8 @@
 #                      /etc/default/scx and the TOML byte-identical to what they were.
 #   scx_gamer.service  the same through the project's own unit and /etc/default/scx_gamer.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
+
+# SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

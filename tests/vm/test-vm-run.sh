@@ -6,6 +6,8 @@
 #
 # Each VM boot costs seconds under TCG, so one boot answers many checks: the guest prints facts
 # as KEY=VALUE lines and the host compares them.
+
+# SPDX-License-Identifier: GPL-2.0-only
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
