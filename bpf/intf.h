@@ -103,6 +103,8 @@ struct gamer_tunables {
  * at most GAMER_MAX_TREE_PROCS processes, and forks stop joining any tree once
  * GAMER_MAX_GAME_PROCS - GAMER_MAX_GAMES processes are members, which keeps room for the roots
  * the daemon adds. A fork beyond either bound simply is not a game (counted in nr_tree_full).
+ * The kernel may skip a run of the exit hook (a storm of exits; the program's missed runs): the
+ * daemon then takes the members that ended out of the map itself.
  */
 #define GAMER_MAX_GAME_PROCS 16384
 #define GAMER_MAX_TREE_PROCS 512

@@ -101,6 +101,8 @@ Daemon::Daemon(DaemonSettings settings)
     games_.on_added([this](const Game& game) {
         watch_exit(game.pid);
         adopt_descendants(game.pid);
+        if (games_.size() == 1) // the first game: the check runs while games are tracked
+            tree_check_timer_.arm(kTreeCheckInterval);
     });
     games_.on_added([this](const Game& game) {
         if (loader_)
@@ -148,6 +150,11 @@ int Daemon::run() {
     exec_retry_timer_ = loop_.timer("exec retry", [this] { retry_pending_execs(); });
     restart_timer_ = loop_.timer("scheduler restart", [this] { restart_scheduler(); });
     exit_timer_ = loop_.timer("game exits", [this] { remove_exited_games(); });
+    tree_check_timer_ = loop_.timer("game tree check", [this] {
+        check_detector_misses();
+        if (games_.size() > 0)
+            tree_check_timer_.arm(kTreeCheckInterval);
+    });
     sigint_ = loop_.on_signal("SIGINT", SIGINT, [this] { loop_.exit(kExitOk); });
     sigterm_ = loop_.on_signal("SIGTERM", SIGTERM, [this] { loop_.exit(kExitOk); });
     sighup_ = loop_.on_signal("SIGHUP", SIGHUP, [this] { reload_config("SIGHUP"); });
@@ -395,9 +402,19 @@ void Daemon::on_detector_events() {
         rescan_after_drops();
         check_game_trees(); // a tree's end may have been among the records lost
     }
+    check_detector_misses();
+}
+
+// The kernel skips a run of a hook now and then (it counts it as missed): under a storm of exits,
+// the exit hook's, and the members that ended stay in the game map. Their pids could be reused
+// by processes that are no game's: they are taken out here, and a tree left empty ends. Members'
+// exits send no record, so this is also checked on a timer while games are tracked.
+void Daemon::check_detector_misses() {
+    if (!detector_)
+        return;
     if (const uint64_t misses = detector_->missed(); misses != detector_misses_seen_) {
         detector_misses_seen_ = misses;
-        check_game_trees(); // the kernel skipped the exit hook: a tree's end may be unreported
+        check_game_trees();
     }
 }
 
@@ -614,10 +631,35 @@ bool Daemon::tree_lives(uint32_t root) const {
     return std::any_of(members.begin(), members.end(), process_alive);
 }
 
+// Every game whose tree has no live process ends; members that ended (their exit unreported)
+// leave their tree.
 void Daemon::check_game_trees() {
-    for (const Game& game : games_.games())
-        if (!tree_lives(game.pid))
-            games_.remove(game.pid);
+    std::vector<uint32_t> ended;
+    bool released_any = false;
+    for (const Game& game : games_.games()) {
+        if (!detector_) {
+            if (!process_alive(game.pid))
+                ended.push_back(game.pid);
+            continue;
+        }
+        bool lives = false;
+        for (const uint32_t tgid : detector_->members(game.pid)) {
+            if (process_alive(tgid)) {
+                lives = true;
+                continue;
+            }
+            if (detector_->release(tgid)) {
+                released_any = true;
+                log_debug("pid ", tgid, " left game ", game.pid, ": it ended unreported");
+            }
+        }
+        if (!lives)
+            ended.push_back(game.pid);
+    }
+    if (released_any && scheduler_ && shares_game_map_)
+        scheduler_->games_changed();
+    for (const uint32_t pid : ended)
+        games_.remove(pid);
 }
 
 // A process of a game's tree exec'd or renamed itself: a helper leaves the tree (and is no game

@@ -110,6 +110,7 @@ class Daemon final : public Controller {
     // whose tree is gone; a member's exec or rename; the root's earlier children joining.
     bool tree_lives(uint32_t root) const;
     void check_game_trees();
+    void check_detector_misses();
     void check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info);
     void adopt_descendants(uint32_t root);
     void scan_running_processes();
@@ -192,6 +193,8 @@ class Daemon final : public Controller {
     // After the ring buffer dropped records (a flood of execs), /proc is scanned again so that a
     // game whose exec record was lost is found; at most this often, as a scan reads every process.
     static constexpr auto kRescanInterval = std::chrono::seconds(2);
+    // How often missed runs of the detector's hooks are looked for while games are tracked.
+    static constexpr auto kTreeCheckInterval = std::chrono::seconds(2);
     // How often to try the system bus again after losing it (ours and the companion's link): a
     // restarted dbus-daemon is back within a second or two, and a connect attempt costs next to
     // nothing.
@@ -200,7 +203,7 @@ class Daemon final : public Controller {
     // Event sources last: they are dropped first, before what their callbacks use.
     EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
         exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_,
-        exit_timer_, rescan_timer_;
+        exit_timer_, rescan_timer_, tree_check_timer_;
 };
 
 } // namespace scx_gamer
