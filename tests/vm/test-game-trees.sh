@@ -7,7 +7,8 @@
 #   b. `scxgamerctl launch -- sh -c './game; exit 3'`: the grandchild is a game's, the shown name
 #      is --name's, the reason says launch, and launch exits with the command's status.
 #   e. A registered tree that forks far more children than a tree may hold: the map takes at most
-#      GAMER_MAX_TREE_PROCS of them, the rest are counted, the daemon stays up, and the game still
+#      GAMER_MAX_TREE_PROCS of them, the rest are counted, the daemon stays up, a game started
+#      meanwhile is detected, children that end leave the map (zombies included), and the game
 #      ends once.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 
@@ -38,9 +39,10 @@ in_map() { map_tgids | grep -qx "$1"; }
 not_in_map() { ! in_map "$1"; }
 # Every thread of process $1 belongs to a thread group in the game map.
 threads_in_map() {
-    local task
+    local task tgids
+    tgids=$(map_tgids) || return 1 # one dump for all of them
     for task in /proc/"$1"/task/*; do
-        in_map "$(awk '/^Tgid:/ { print $2 }' "$task/status")" || return 1
+        grep -qx "$(awk '/^Tgid:/ { print $2 }' "$task/status")" <<<"$tgids" || return 1
     done
 }
 count_of() { grep -cF -- "$2" "$1" || true; }
@@ -118,27 +120,43 @@ wait "$launcher" || launch_status=$?
 check "launch exits with the command's status (3)" test "$launch_status" = 3
 check "the launched game exited" log_has "$DAEMON_LOG" "game exited: Launched Game (pid $root)"
 
-# -- e: a fork bomb inside a game: bounded, counted, harmless.
+# -- e: a fork storm inside a game: bounded, counted, harmless to other games, and every member
+# that ends leaves the map. The children exec nothing (forks are what joins a tree; an exec
+# apiece would only make the storm slow under TCG).
 children=$((max_tree_procs + 200))
-"$CTL" launch --name bomb -- sh -c "i=0; while [ \$i -lt $children ]; do sleep 600 & i=\$((i + 1)); done; wait" &
+cp "$game_bin" "$work/bomb"
+(cd "$work" && exec "$CTL" launch --name bomb -- ./bomb --seconds 600 --threads 1 --children "$children") &
 bomb_launcher=$!
-bomb_root() { pgrep -P "$bomb_launcher" -x sh; }
+bomb_root() { pgrep -P "$bomb_launcher" -x bomb; }
 check "the bomb runs" wait_for 20 bomb_root
 bomb=$(bomb_root)
-all_forked() { [ "$(pgrep -c -P "$bomb" -x sleep)" -ge "$children" ]; }
-check "it forked $children children" wait_for 300 all_forked
+all_forked() { [ "$(pgrep -c -P "$bomb" -x bomb)" -ge "$children" ]; }
+check "it forked $children children" wait_for 120 all_forked
 members=$(map_tgids | wc -l)
-check "the game map holds at most the root and $max_tree_procs of them ($members)" \
+check "the game map holds the root and at most $max_tree_procs of them ($members)" \
     test "$members" -le $((max_tree_procs + 1))
 check "and the forks beyond were counted (nr_tree_full)" test "$(stat_value nr_tree_full)" -ge 200
 check "the daemon is still up" kill -0 "$DAEMON_PID"
-check "still one game" test "$(stat_value nr_games)" = 1
-pkill -P "$bomb" -x sleep || true
-kill "$bomb" 2>/dev/null || true
-check "the bomb's game exits when its last child ends" \
-    wait_for 60 log_has "$DAEMON_LOG" "game exited: bomb (pid $bomb)"
+check "the bomb is one game" test "$(stat_value nr_games)" = 1
+cp "$game_bin" "$work/OtherGame"
+SteamAppId=480 "$work/OtherGame" --seconds 600 --threads 1 &
+other=$!
+check "a game started while the bomb's tree is full is detected" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: OtherGame (pid $other, steam-app-id)"
+check "and its threads are in the game map" wait_for 10 threads_in_map "$other"
+# The children end (and stay unreaped zombies while the bomb runs): none of them stays a member.
+pkill -KILL -P "$bomb" -x bomb || true
+only_roots_left() { [ "$(map_tgids | sort -n | tr '\n' ' ')" = "$(printf '%s\n' "$bomb" "$other" | sort -n | tr '\n' ' ')" ]; }
+check "the children that ended left the game map: the two roots remain" wait_for 30 only_roots_left
+check "the bomb's game goes on while its root runs" \
+    bash -c "! grep -q 'game exited: bomb (pid $bomb)' '$DAEMON_LOG'"
+kill "$bomb"
+check "the bomb's game exits when its root ends" \
+    wait_for 30 log_has "$DAEMON_LOG" "game exited: bomb (pid $bomb)"
 wait "$bomb_launcher" 2>/dev/null || true
 check "exactly once" test "$(count_of "$DAEMON_LOG" "game exited: bomb (pid $bomb)")" = 1
+kill "$other"
+check "the other game exits" wait_for 30 log_has "$DAEMON_LOG" "game exited: OtherGame (pid $other)"
 check "and the game map is empty" test "$(map_tgids | wc -l)" = 0
 
 stop_daemon TERM
