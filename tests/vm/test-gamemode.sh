@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # In the VM: the per-user agent's GameMode bridge with Feral's real gamemoded (Debian's gamemode
-# package, seen through the host root). User `player` has an active logind session; as player,
-# on a session bus of theirs: gamemoded, then `scxgamerctl agent`, then `gamemoderun ./game`.
+# package, seen through the host root). User `player` has an active logind session on tty1; as
+# player, in that session's scope and on a session bus of theirs: gamemoded, then `scxgamerctl
+# agent`, then `gamemoderun ./game`. polkit lets the agent register (allow_active).
 # The game is registered with scx_gamer (reason registered:gamemode) and unregistered when it
 # exits. Then the other order: a game GameMode has before the agent starts is registered too.
-# Finally nobody else's process can be made a game through the same D-Bus call.
+# Finally nobody else's process can be made a game through the same D-Bus call: the daemon's
+# owner check refuses it, before polkit (which would allow player) is asked.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 
 # SPDX-License-Identifier: GPL-2.0-only
@@ -41,16 +43,22 @@ check "player has an active local session" wait_for 30 player_active
 cleanup() { pkill -u player 2>/dev/null || true; systemctl stop player-seat 2>/dev/null || true; }
 trap cleanup EXIT
 
+# What player starts runs in that login's session scope, as what a login shell starts does: so
+# polkit finds the callers in an active local session (register-game is allow_active). A process
+# merely running with player's uid, in vmtest.service's cgroup, is in no session and no user
+# slice, and polkit would want a password for it.
+session=$(loginctl list-sessions --no-legend | awk '$3 == "player" { print $1; exit }')
+scope_cgroup=/sys/fs/cgroup$(systemctl show -p ControlGroup --value "session-$session.scope")
+check "player's session has its scope ($scope_cgroup)" test -w "$scope_cgroup/cgroup.procs"
 # player's session bus: a dbus-daemon of their own (the user manager's may not be up yet).
 session_socket=$work/session-bus
-as_player() {
-    setpriv --reuid="$player_uid" --regid="$player_uid" --clear-groups -- \
+spawn_as_player() {
+    echo "$BASHPID" >"$scope_cgroup/cgroup.procs"
+    exec setpriv --reuid="$player_uid" --regid="$player_uid" --clear-groups -- \
         env HOME="$(getent passwd player | cut -d: -f6)" XDG_RUNTIME_DIR="/run/user/$player_uid" \
         DBUS_SESSION_BUS_ADDRESS="unix:path=$session_socket" "$@"
 }
-spawn_as_player() { exec setpriv --reuid="$player_uid" --regid="$player_uid" --clear-groups -- \
-    env HOME="$(getent passwd player | cut -d: -f6)" XDG_RUNTIME_DIR="/run/user/$player_uid" \
-    DBUS_SESSION_BUS_ADDRESS="unix:path=$session_socket" "$@"; }
+as_player() { (spawn_as_player "$@"); }
 chown player "$work"
 spawn_as_player dbus-daemon --session --nofork --address="unix:path=$session_socket" &
 check "player's session bus is up" wait_for 20 test -S "$session_socket"
@@ -103,13 +111,15 @@ check "a game of the new GameMode is registered" \
 kill "$late"
 check "and unregistered when it exits" wait_for 60 not_listed "$late"
 
-# -- Nobody makes another user's process a game: player asks for a root process.
+# -- Nobody makes another user's process a game: player asks for a root process. The daemon's
+# owner check refuses it before polkit is asked (polkit would allow player: active session).
+# gdbus shows the error's message; busctl prints only "Access denied" for this error name.
 sleep 600 &
 roots=$!
-denied=$(as_player busctl --system call "$BUS" "$OBJ" "$BUS" RegisterGameWithOptions \
-    'ua{sv}' "$roots" 1 via s gamemode 2>&1 || true)
+denied=$(as_player gdbus call --system --dest "$BUS" --object-path "$OBJ" \
+    --method "$BUS.RegisterGameWithOptions" "$roots" "{'via': <'gamemode'>}" 2>&1 || true)
 check "player cannot register root's process ($denied)" \
-    bash -c "grep -q 'not a process of the caller' <<<'$denied'"
+    grep -qF "AccessDenied: pid $roots is not a process of the caller" <<<"$denied"
 check "... and it is not listed" not_listed "$roots"
 kill "$roots"
 
