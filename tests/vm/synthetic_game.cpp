@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
     }
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     std::vector<std::thread> workers;
+    workers.reserve(threads);
     for (unsigned i = 0; i < threads; i++)
         workers.emplace_back(frame_loop, until);
     for (auto& worker : workers)
