@@ -67,7 +67,7 @@ struct gamer_exec_event {
 	char strings[]; /* strings_len bytes, then padding up to a whole chunk */
 };
 
-/* ---- Scheduler: tunables a profile changes, read on every decision (BPF .data, live) ---- */
+/* ---- Scheduler: tunables a profile changes, read on every decision (BPF .bss, live) ---- */
 struct gamer_tunables {
 	u64 slice_ns;        /* --slice-us: time slice of background tasks */
 	u64 game_slice_ns;   /* slice of game threads (shorter: they run briefly and often) */
@@ -83,6 +83,12 @@ struct gamer_tunables {
 	 * while it waits (counted over a decaying window, see scheduler.bpf.c); 0 = off
 	 */
 	u32 bg_min_share_pct;
+	/*
+	 * --bg-starve-count: most game threads a CPU takes in a row while background work waits;
+	 * the count bound beside bg_starve_ns's time bound (many short game runs pass a waiting
+	 * task over many times within one bg_starve_ns); 0 = off
+	 */
+	u32 bg_starve_count;
 };
 
 /* How many games (game trees, see below) can be tracked at once. */
@@ -110,27 +116,49 @@ struct gamer_tunables {
 #define GAMER_MAX_TREE_PROCS 512
 /* ---- end of game trees ---- */
 
-/* ---- Scheduler statistics: per-CPU counters, summed by the daemon ---- */
+/*
+ * ---- Scheduler statistics: per-CPU counters, summed by the daemon ----
+ * The one list of them, X(NAME, key, description): BPF counts GAMER_STAT_NAME, and the daemon
+ * reports the sum under the key with the description (GetStats, the scx_stats socket's
+ * metadata, --stats; daemon/core/stats_fields.cpp). A new counter is one line here.
+ */
+#define GAMER_STATS(X)                                                                             \
+	X(DISPATCHED, "nr_dispatched", "tasks moved from a shared queue to a CPU")                 \
+	X(DIRECT_DISPATCHED, "nr_direct_dispatched",                                               \
+	  "tasks placed on an idle CPU straight at wakeup")                                        \
+	X(KICKS, "nr_kicks", "CPUs kicked (idle wakeups and preemptions)")                         \
+	X(PREEMPT_KICKS, "nr_preempt_kicks", "background work preempted for a waking game thread") \
+	X(GAME_ENQUEUED, "nr_game_enqueued", "game thread enqueues")                               \
+	X(BG_ENQUEUED, "nr_bg_enqueued", "background task enqueues")                               \
+	X(BG_STARVE_GUARD, "nr_bg_starve_guard",                                                   \
+	  "background tasks run first because they waited too long (--bg-starve-us) or were "      \
+	  "passed over too often (--bg-starve-count)")                                             \
+	X(MIGRATIONS, "nr_migrations",                                                             \
+	  "tasks that started on a different CPU than they last ran on")                           \
+	X(GAME_WAKEUPS, "nr_game_wakeups",                                                         \
+	  "game thread wakeups measured in the latency histogram")                                 \
+	X(OVERDUE_RUN, "nr_overdue_runs",                                                          \
+	  "tasks run out of deadline order because they had waited too long "                      \
+	  "(see docs/scheduler.md)")                                                               \
+	X(BG_FLOOR, "nr_bg_floor",                                                                 \
+	  "background tasks run first because background work had less than its floor "            \
+	  "(--bg-min-share-pct) of the CPU")                                                       \
+	X(LOCAL_PREEMPT, "nr_local_preempt",                                                       \
+	  "game threads woken on their own CPU that preempted background work there, without "     \
+	  "a kick")                                                                                \
+	X(REENQUEUED, "nr_reenqueued",                                                             \
+	  "tasks handed back from a CPU's local queue (a real-time task took the CPU) and "        \
+	  "queued again")                                                                          \
+	X(KTHREAD_ENQUEUED, "nr_kthread_enqueued",                                                 \
+	  "enqueues of per-CPU kernel threads, which queue with the game threads")                 \
+	X(WAKEUP_TIMER_RUNS, "nr_wakeup_timer_runs",                                               \
+	  "runs of the wakeup timer (it stops while the scheduler's queues are empty)")            \
+	X(CPUPERF_SETS, "nr_cpuperf_sets", "changes of a CPU's performance target (cpufreq)")
+
 enum gamer_stat_idx {
-	GAMER_STAT_DISPATCHED,        /* tasks moved from a shared DSQ to a local one */
-	GAMER_STAT_DIRECT_DISPATCHED, /* tasks inserted straight into a local DSQ at wakeup */
-	GAMER_STAT_KICKS,             /* CPUs kicked (idle wakeups and game preemptions) */
-	GAMER_STAT_PREEMPT_KICKS,     /* of which: preemptions of background work for a game */
-	GAMER_STAT_GAME_ENQUEUED,     /* game thread enqueues */
-	GAMER_STAT_BG_ENQUEUED,       /* background enqueues */
-	GAMER_STAT_BG_STARVE_GUARD,   /* background dispatched first because it waited too long */
-	GAMER_STAT_MIGRATIONS,        /* a task started on a different CPU than it last ran on */
-	GAMER_STAT_GAME_WAKEUPS,      /* game thread wakeups measured in the latency histogram */
-	GAMER_STAT_OVERDUE_RUN,       /* tasks run out of deadline order: they waited too long */
-	GAMER_STAT_BG_FLOOR,          /* background dispatched first: it had less than its floor */
-	/* -- CPU frequency, idle and fast paths (docs/scheduler.md) -- */
-	GAMER_STAT_LOCAL_PREEMPT,    /* game threads woken on their own CPU that preempted the
-					 background work there, without kicking a CPU */
-	GAMER_STAT_REENQUEUED,       /* tasks handed back from a local DSQ (a real-time or other
-					 higher-class task took the CPU) and queued again */
-	GAMER_STAT_KTHREAD_ENQUEUED, /* per-CPU kernel thread enqueues (queued with game threads) */
-	GAMER_STAT_WAKEUP_TIMER_RUNS, /* runs of the wakeup timer (none while the queues are empty) */
-	GAMER_STAT_CPUPERF_SETS,      /* changes of a CPU's performance target */
+#define GAMER_STAT_INDEX(name, key, desc) GAMER_STAT_##name,
+	GAMER_STATS(GAMER_STAT_INDEX)
+#undef GAMER_STAT_INDEX
 	GAMER_NR_STATS,
 };
 

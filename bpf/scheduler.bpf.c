@@ -129,21 +129,10 @@ const volatile u32 daemon_tgid;
 
 /*
  * ---- Live tunables: the daemon rewrites these while the scheduler runs (see intf.h) ----
- * The values below only apply when the loader sets none; they are the flag table's defaults
- * (daemon/core/flags.cpp), so that a scheduler loaded without them behaves as documented.
+ * No defaults here: the loader sets every field before the scheduler loads, from the flag table
+ * (daemon/core/flags.cpp), the one place where the defaults are written down.
  */
-struct gamer_tunables tunables = {
-	.slice_ns = 2000ULL * 1000,
-	.game_slice_ns = 1000ULL * 1000,
-	.slice_lag_ns = 20ULL * 1000 * 1000,
-	.wakeup_timer_ns = 1000ULL * 1000,
-	.bg_starve_ns = 50ULL * 1000 * 1000,
-	.mm_affinity = 0,
-	.avoid_smt = 0,
-	.game_preempt = 1,
-	.verbose = 0,
-	.bg_min_share_pct = 5,
-};
+struct gamer_tunables tunables;
 
 /* ---- State shared with the daemon ---- */
 
@@ -226,6 +215,7 @@ struct {
 struct cpu_ctx {
 	u64 games_first_since; /* since when this CPU has taken game threads while background
 				  work waited; 0 when it has not */
+	u32 games_in_row;      /* game threads taken since then (the guard's count bound) */
 	u32 no_preempt;        /* a game thread runs here, or a game preemption is on its way */
 	u32 guarded;           /* the starvation guard just dispatched: spare the next task */
 	u64 overdue_scan_at;   /* when this CPU last looked for overdue tasks */
@@ -647,20 +637,43 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	resume_wakeup_timer();
 }
 
+/* The clock and the count of the starvation guard stop: background work ran or none waits. */
+static void background_served(struct cpu_ctx *cctx)
+{
+	cctx->games_first_since = 0;
+	cctx->games_in_row = 0;
+}
+
 /*
- * This CPU has kept taking game threads while background work waited for longer than
- * bg_starve_ns. The clock starts when it first passes waiting background work over and stops
- * when it runs background work, finds none waiting, or runs out of game threads: time spent
- * idle or on background work never counts.
+ * This CPU has kept taking game threads while background work waited, for longer than
+ * bg_starve_ns or more than bg_starve_count times in a row. The clock and the count start when
+ * it first passes waiting background work over and stop when it runs background work, finds
+ * none waiting, or runs out of game threads: time spent idle or on background work never
+ * counts. The count bounds what the clock cannot: game threads that each run briefly pass a
+ * waiting task over hundreds of times within one bg_starve_ns.
  */
 static bool background_starving(struct cpu_ctx *cctx, u64 now)
 {
+	u32 max_in_row = READ_ONCE(tunables.bg_starve_count);
+
 	if (!scx_bpf_dsq_nr_queued(BG_DSQ)) {
-		cctx->games_first_since = 0;
+		background_served(cctx);
 		return false;
 	}
+	if (max_in_row && cctx->games_in_row >= max_in_row)
+		return true;
 	return cctx->games_first_since &&
 	       now - cctx->games_first_since > READ_ONCE(tunables.bg_starve_ns);
+}
+
+/* A game thread goes first: if background work waits, the guard's clock and count run. */
+static void background_passed_over(struct cpu_ctx *cctx, u64 now)
+{
+	if (!scx_bpf_dsq_nr_queued(BG_DSQ))
+		return;
+	if (!cctx->games_first_since)
+		cctx->games_first_since = now;
+	cctx->games_in_row++;
 }
 
 /*
@@ -839,12 +852,11 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 	if (scx_bpf_dsq_move_to_local(GAME_DSQ)) {
-		if (!cctx->games_first_since && scx_bpf_dsq_nr_queued(BG_DSQ))
-			cctx->games_first_since = now;
+		background_passed_over(cctx, now);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
-	cctx->games_first_since = 0;
+	background_served(cctx);
 	if (scx_bpf_dsq_move_to_local(BG_DSQ)) {
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
@@ -956,7 +968,7 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	cctx->no_preempt = urgent || cctx->guarded;
 	cctx->guarded = 0;
 	if (!urgent)
-		cctx->games_first_since = 0;
+		background_served(cctx);
 
 	/*
 	 * The time since the CPU's last event (idle, mostly) counts into its utilization. Only when

@@ -6,6 +6,12 @@
 # The prefix is never found by looking in ~/.cache: a package build sees the system only.
 set(SCX_GAMER_PREFIX "$ENV{SCX_GAMER_PREFIX}" CACHE PATH
     "Prefix holding libraries built by scripts/bootstrap (empty: the system's only)")
+# A tree first configured without the prefix would otherwise keep the empty value forever, and
+# find the libraries through PKG_CONFIG_PATH but not bpftool for the VM tests' PATH.
+if(NOT SCX_GAMER_PREFIX AND NOT "$ENV{SCX_GAMER_PREFIX}" STREQUAL "")
+    set(SCX_GAMER_PREFIX "$ENV{SCX_GAMER_PREFIX}" CACHE PATH
+        "Prefix holding libraries built by scripts/bootstrap (empty: the system's only)" FORCE)
+endif()
 if(SCX_GAMER_PREFIX)
     if(NOT IS_DIRECTORY "${SCX_GAMER_PREFIX}")
         message(FATAL_ERROR "SCX_GAMER_PREFIX=${SCX_GAMER_PREFIX} is not a directory: run "
@@ -15,7 +21,9 @@ if(SCX_GAMER_PREFIX)
     list(PREPEND CMAKE_PREFIX_PATH ${SCX_GAMER_PREFIX})
     set(ENV{PKG_CONFIG_PATH} "${SCX_GAMER_PREFIX}/lib/pkgconfig:$ENV{PKG_CONFIG_PATH}")
 endif()
-set(_scx_prefix_hint "On Debian 12, scripts/bootstrap builds it into ~/.cache/scx_gamer/prefix; "
+# One string (set() with several arguments would make a list, printed with ';' between parts).
+string(CONCAT _scx_prefix_hint
+    "On Debian 12, scripts/bootstrap builds it into ~/.cache/scx_gamer/prefix; "
     "use that with `source scripts/lib/common.sh && export_prefix_env` before configuring "
     "(or -DSCX_GAMER_PREFIX=DIR)")
 

@@ -159,8 +159,7 @@ SchedulerBpf SchedulerBpf::open_and_load(const SchedulerConfig& config) {
         skel.rodata->primary_cpus[cpu / 64] |= 1ULL << (cpu % 64);
     }
 
-    if (config.tunables)
-        skel.data->tunables = *config.tunables;
+    skel.bss->tunables = config.tunables;
 
     skel.struct_ops.gamer_ops->flags = supported_ops_flags();
     skel.struct_ops.gamer_ops->exit_dump_len = config.exit_dump_len;
@@ -214,11 +213,11 @@ bool SchedulerBpf::attached() const {
 }
 
 void SchedulerBpf::set_tunables(const gamer_tunables& tunables) {
-    impl_->skel->data->tunables = tunables;
+    impl_->skel->bss->tunables = tunables;
 }
 
 gamer_tunables SchedulerBpf::tunables() const {
-    return impl_->skel->data->tunables;
+    return impl_->skel->bss->tunables;
 }
 
 void SchedulerBpf::add_game(uint32_t tgid) {

@@ -27,8 +27,10 @@ namespace scx_gamer {
 // What is fixed once the scheduler is loaded, except the tunables, which are only its initial
 // values (see SchedulerBpf::set_tunables()).
 struct SchedulerConfig {
-    // Initial tunables; nothing: the defaults compiled into bpf/scheduler.bpf.c.
-    std::optional<gamer_tunables> tunables;
+    // The scheduler has no defaults of its own: to_tunables(Options{}) gives the flag table's.
+    explicit SchedulerConfig(const gamer_tunables& initial) : tunables(initial) {}
+
+    gamer_tunables tunables;
     // CPUs tried first for background tasks (the primary domain); empty: all CPUs alike.
     std::vector<int> primary_cpus;
     // The daemon's process, whose threads are scheduled like a game's (0: none).
@@ -40,7 +42,7 @@ struct SchedulerConfig {
     // Bytes of debug dump the kernel produces when the scheduler errors out; 0: its default.
     uint32_t exit_dump_len = 0;
     // libbpf's debug messages (maps, relocations, verifier) on stderr while loading. The
-    // scheduler's own tracing is tunables->verbose.
+    // scheduler's own tracing is tunables.verbose.
     bool verbose = false;
 };
 

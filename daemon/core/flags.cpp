@@ -80,6 +80,19 @@ constexpr std::array kFlags{
              .value_name = "N",
              .unit = "us",
              .help = "Longest a waiting background task may be passed over by game threads"},
+    // The same guard counted in game threads: short game runs pass a waiting task over many
+    // times within one --bg-starve-us. 256 binds only above ~5000 game runs per second on one
+    // CPU (under that, the 50 ms clock comes first); 16 at least, so that it never undercuts
+    // game preemption for the few threads a game wakes per frame.
+    FlagSpec{.name = "bg-starve-count",
+             .field = &Options::bg_starve_count,
+             .flag_class = FlagClass::Live,
+             .default_value = "256",
+             .min = 16,
+             .max = 100'000,
+             .zero_disables = true,
+             .value_name = "N",
+             .help = "Most game threads a CPU runs in a row while a background task waits"},
     // The floor for everything that is not a game (docs/scheduler.md): anyone can make a process
     // look like a game, so games must not be able to take a whole CPU. 5%, as the kernel's RT
     // throttling leaves; 50 at most, so that no profile can hand games less than half.
@@ -493,6 +506,7 @@ gamer_tunables to_tunables(const Options& options) {
     tunables.wakeup_timer_ns = us_to_ns(options.wakeup_timer_us);
     tunables.bg_starve_ns = us_to_ns(options.bg_starve_us);
     tunables.bg_min_share_pct = options.bg_min_share_pct;
+    tunables.bg_starve_count = options.bg_starve_count;
     tunables.mm_affinity = options.mm_affinity;
     tunables.avoid_smt = options.avoid_smt;
     tunables.game_preempt = !options.no_game_preempt;
@@ -537,8 +551,9 @@ std::string describe_flag(const FlagSpec& spec) {
     case FlagType::Switch:
         return text + ".";
     case FlagType::Unsigned:
-        text += ". Range " + std::to_string(spec.min) + ".." + std::to_string(spec.max) + " " +
-                std::string(spec.unit);
+        text += ". Range " + std::to_string(spec.min) + ".." + std::to_string(spec.max);
+        if (!spec.unit.empty())
+            text += " " + std::string(spec.unit);
         if (spec.zero_disables)
             text += ", or 0 to disable";
         break;

@@ -56,6 +56,7 @@ struct Options {
     std::uint32_t wakeup_timer_us{};
     bool avoid_smt{};
     std::uint32_t bg_starve_us{};
+    std::uint32_t bg_starve_count{};
     std::uint32_t bg_min_share_pct{};
     bool no_game_preempt{};
     std::string primary_domain;

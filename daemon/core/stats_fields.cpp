@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "stats_fields.h"
 
+#include "bpf/intf.h"
+
 namespace scx_gamer {
 
 namespace {
@@ -16,32 +18,12 @@ constexpr StatField kFields[] = {
     {"nr_detector_drops", StatKind::U64, "detector events lost because the ring buffer was full"},
     {"nr_detector_misses", StatKind::U64,
      "detector program runs the kernel skipped (a tracing program preempted on that CPU)"},
-    {"nr_dispatched", StatKind::U64, "tasks moved from a shared queue to a CPU"},
-    {"nr_direct_dispatched", StatKind::U64, "tasks placed on an idle CPU straight at wakeup"},
-    {"nr_kicks", StatKind::U64, "CPUs kicked (idle wakeups and preemptions)"},
-    {"nr_preempt_kicks", StatKind::U64, "background work preempted for a waking game thread"},
-    {"nr_game_enqueued", StatKind::U64, "game thread enqueues"},
-    {"nr_bg_enqueued", StatKind::U64, "background task enqueues"},
-    {"nr_bg_starve_guard", StatKind::U64,
-     "background tasks run first because they waited too long"},
-    {"nr_migrations", StatKind::U64, "tasks that started on a different CPU than they last ran on"},
-    {"nr_game_wakeups", StatKind::U64, "game thread wakeups measured"},
-    {"nr_overdue_runs", StatKind::U64,
-     "tasks run out of deadline order because they had waited too long (see docs/scheduler.md)"},
-    {"nr_bg_floor", StatKind::U64,
-     "background tasks run first because background work had less than its floor "
-     "(--bg-min-share-pct) of the CPU"},
-    {"nr_local_preempt", StatKind::U64,
-     "game threads woken on their own CPU that preempted background work there, without a kick"},
-    {"nr_reenqueued", StatKind::U64,
-     "tasks handed back from a CPU's local queue (a real-time task took the CPU) and queued again"},
-    {"nr_kthread_enqueued", StatKind::U64,
-     "enqueues of per-CPU kernel threads, which queue with the game threads"},
-    {"nr_wakeup_timer_runs", StatKind::U64,
-     "runs of the wakeup timer (it stops while the scheduler's queues are empty)"},
-    {"nr_cpuperf_sets", StatKind::U64, "changes of a CPU's performance target (cpufreq)"},
-    {"cpuperf_targets", StatKind::String,
-     "each CPU's performance target, 0-1024 (1024: full speed), in CPU order, space-separated"},
+// The scheduler's counters, in their order (bpf/intf.h).
+#define SCHEDULER_COUNTER_FIELD(name, key, desc) {key, StatKind::U64, desc},
+    GAMER_STATS(SCHEDULER_COUNTER_FIELD)
+#undef SCHEDULER_COUNTER_FIELD
+        {"cpuperf_targets", StatKind::String,
+         "each CPU's performance target, 0-1024 (1024: full speed), in CPU order, space-separated"},
     {"game_wakeup_p50_us", StatKind::U64, "game wakeup latency, median (us)"},
     {"game_wakeup_p99_us", StatKind::U64, "game wakeup latency, 99th percentile (us)"},
     {"game_wakeup_p999_us", StatKind::U64, "game wakeup latency, 99.9th percentile (us)"},
@@ -51,7 +33,17 @@ constexpr StatField kFields[] = {
      "wakeup timer period, read back from the scheduler (us)"},
 };
 
+constexpr SchedulerCounter kSchedulerCounters[] = {
+#define SCHEDULER_COUNTER(name, key, desc) {GAMER_STAT_##name, key},
+    GAMER_STATS(SCHEDULER_COUNTER)
+#undef SCHEDULER_COUNTER
+};
+
 } // namespace
+
+std::span<const SchedulerCounter> scheduler_counters() {
+    return kSchedulerCounters;
+}
 
 std::span<const StatField> stat_fields() {
     return kFields;

@@ -25,6 +25,14 @@ struct StatField {
 
 std::span<const StatField> stat_fields();
 
+// The scheduler's per-CPU counters (bpf/intf.h's GAMER_STATS): the index of each in the BPF
+// counters and the key it is reported under.
+struct SchedulerCounter {
+    unsigned index;
+    std::string_view name;
+};
+std::span<const SchedulerCounter> scheduler_counters();
+
 // "u64", "float", "string": the kind names of the scx_stats metadata.
 std::string_view scx_stats_kind(StatKind kind);
 

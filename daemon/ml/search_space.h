@@ -12,10 +12,10 @@
 
 namespace scx_gamer::ml {
 
-// Live flags never searched: verbose is tracing, not scheduling; bg-starve-us and
-// bg-min-share-pct are the background's guarantees (against starvation, and of a share of every
-// CPU), which the objective must not be able to trade away.
-inline constexpr std::string_view kNeverSearched[] = {"verbose", "bg-starve-us",
+// Live flags never searched: verbose is tracing, not scheduling; bg-starve-us, bg-starve-count
+// and bg-min-share-pct are the background's guarantees (against starvation, and of a share of
+// every CPU), which the objective must not be able to trade away.
+inline constexpr std::string_view kNeverSearched[] = {"verbose", "bg-starve-us", "bg-starve-count",
                                                       "bg-min-share-pct"};
 
 class SearchSpace {

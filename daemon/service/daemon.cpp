@@ -209,8 +209,7 @@ int Daemon::run() {
 // Everything about a scheduler that can be wrong (CPUs that do not exist...) fails here, before a
 // running scheduler is touched.
 SchedulerConfig Daemon::scheduler_config(const Options& options) const {
-    SchedulerConfig config;
-    config.tunables = to_tunables(options);
+    SchedulerConfig config{to_tunables(options)};
     config.primary_cpus = resolve_primary_domain(options.primary_domain);
     config.daemon_tgid = static_cast<uint32_t>(getpid());
     config.exit_dump_len = options.exit_dump_len;
@@ -762,22 +761,8 @@ StatsMap Daemon::stats() const {
     if (!scheduler_)
         return out;
     const auto counters = scheduler_->stats();
-    out["nr_dispatched"] = counters[GAMER_STAT_DISPATCHED];
-    out["nr_direct_dispatched"] = counters[GAMER_STAT_DIRECT_DISPATCHED];
-    out["nr_kicks"] = counters[GAMER_STAT_KICKS];
-    out["nr_preempt_kicks"] = counters[GAMER_STAT_PREEMPT_KICKS];
-    out["nr_game_enqueued"] = counters[GAMER_STAT_GAME_ENQUEUED];
-    out["nr_bg_enqueued"] = counters[GAMER_STAT_BG_ENQUEUED];
-    out["nr_bg_starve_guard"] = counters[GAMER_STAT_BG_STARVE_GUARD];
-    out["nr_migrations"] = counters[GAMER_STAT_MIGRATIONS];
-    out["nr_game_wakeups"] = counters[GAMER_STAT_GAME_WAKEUPS];
-    out["nr_overdue_runs"] = counters[GAMER_STAT_OVERDUE_RUN];
-    out["nr_bg_floor"] = counters[GAMER_STAT_BG_FLOOR];
-    out["nr_local_preempt"] = counters[GAMER_STAT_LOCAL_PREEMPT];
-    out["nr_reenqueued"] = counters[GAMER_STAT_REENQUEUED];
-    out["nr_kthread_enqueued"] = counters[GAMER_STAT_KTHREAD_ENQUEUED];
-    out["nr_wakeup_timer_runs"] = counters[GAMER_STAT_WAKEUP_TIMER_RUNS];
-    out["nr_cpuperf_sets"] = counters[GAMER_STAT_CPUPERF_SETS];
+    for (const SchedulerCounter& counter : scheduler_counters())
+        out[std::string(counter.name)] = counters[counter.index];
     std::string targets;
     for (const uint64_t target : scheduler_->cpu_perf_targets())
         targets += (targets.empty() ? "" : " ") + std::to_string(target);

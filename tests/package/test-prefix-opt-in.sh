@@ -13,14 +13,8 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/scx_gamer-prefix-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-TESTS=0
-FAILED=0
-ok() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $1"; }
-not_ok() {
-    TESTS=$((TESTS + 1)) FAILED=$((FAILED + 1))
-    echo "not ok $TESTS - $1"
-    [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+source "$REPO/tests/lib/tap.sh"
 
 decoy=$WORK/home/.cache/scx_gamer/prefix
 mkdir -p "$decoy/lib/pkgconfig" "$decoy/include"
@@ -72,5 +66,4 @@ else
     not_ok "a SCX_GAMER_PREFIX that does not exist is an error that says so" "$log"
 fi
 
-echo "1..$TESTS"
-[ $FAILED -eq 0 ] || { echo "# $FAILED of $TESTS failed"; exit 1; }
+tap_finish

@@ -49,6 +49,7 @@ TEST(FlagTable, DefaultsAreTheSaneOnes) {
     EXPECT_EQ(defaults.wakeup_timer_us, 1000u);
     EXPECT_FALSE(defaults.avoid_smt);
     EXPECT_EQ(defaults.bg_starve_us, 50000u);
+    EXPECT_EQ(defaults.bg_starve_count, 256u);
     EXPECT_EQ(defaults.bg_min_share_pct, 5u); // as much as the kernel's RT throttling leaves
     EXPECT_FALSE(defaults.no_game_preempt);
     EXPECT_EQ(defaults.primary_domain, "all");
@@ -90,13 +91,13 @@ struct ClassCase {
 
 TEST(FlagTable, ClassOfEveryFlag) {
     const std::vector<ClassCase> cases = {
-        {"slice-us", FlagClass::Live},        {"game-slice-us", FlagClass::Live},
-        {"slice-lag-us", FlagClass::Live},    {"mm-affinity", FlagClass::Live},
-        {"wakeup-timer-us", FlagClass::Live}, {"avoid-smt", FlagClass::Live},
-        {"bg-starve-us", FlagClass::Live},    {"bg-min-share-pct", FlagClass::Live},
-        {"no-game-preempt", FlagClass::Live}, {"primary-domain", FlagClass::Reload},
-        {"stats", FlagClass::Daemon},         {"verbose", FlagClass::Live},
-        {"exit-dump-len", FlagClass::Reload},
+        {"slice-us", FlagClass::Live},         {"game-slice-us", FlagClass::Live},
+        {"slice-lag-us", FlagClass::Live},     {"mm-affinity", FlagClass::Live},
+        {"wakeup-timer-us", FlagClass::Live},  {"avoid-smt", FlagClass::Live},
+        {"bg-starve-us", FlagClass::Live},     {"bg-starve-count", FlagClass::Live},
+        {"bg-min-share-pct", FlagClass::Live}, {"no-game-preempt", FlagClass::Live},
+        {"primary-domain", FlagClass::Reload}, {"stats", FlagClass::Daemon},
+        {"verbose", FlagClass::Live},          {"exit-dump-len", FlagClass::Reload},
     };
     ASSERT_EQ(cases.size(), flag_table().size());
     for (const auto& [name, expected] : cases) {
@@ -152,6 +153,9 @@ INSTANTIATE_TEST_SUITE_P(
         GoodCase{{"-S"}, "avoid-smt", "true"}, GoodCase{{"--avoid-smt"}, "avoid-smt", "true"},
         GoodCase{{"--bg-starve-us", "1000"}, "bg-starve-us", "1000"},
         GoodCase{{"--bg-starve-us", "1000000"}, "bg-starve-us", "1000000"},
+        GoodCase{{"--bg-starve-count", "0"}, "bg-starve-count", "0"},
+        GoodCase{{"--bg-starve-count", "16"}, "bg-starve-count", "16"},
+        GoodCase{{"--bg-starve-count=100000"}, "bg-starve-count", "100000"},
         GoodCase{{"--bg-min-share-pct", "0"}, "bg-min-share-pct", "0"},
         GoodCase{{"--bg-min-share-pct", "1"}, "bg-min-share-pct", "1"},
         GoodCase{{"--bg-min-share-pct=50"}, "bg-min-share-pct", "50"},
@@ -224,6 +228,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"-w", "1000001"},
                 "--wakeup-timer-us: 1000001 is out of range [250, 1000000] (or 0 to disable)"},
         BadCase{{"--bg-starve-us", "999"}, "--bg-starve-us: 999 is out of range [1000, 1000000]"},
+        BadCase{{"--bg-starve-count", "15"},
+                "--bg-starve-count: 15 is out of range [16, 100000] (or 0 to disable)"},
+        BadCase{{"--bg-starve-count", "100001"},
+                "--bg-starve-count: 100001 is out of range [16, 100000] (or 0 to disable)"},
         BadCase{{"--bg-min-share-pct", "51"},
                 "--bg-min-share-pct: 51 is out of range [1, 50] (or 0 to disable)"},
         BadCase{{"--bg-min-share-pct", "100"},
@@ -497,10 +505,10 @@ TEST(Diff, ListsChangedFlagsWithTheirNewValues) {
 // ---- Tunables ----
 
 TEST(Tunables, MicrosecondsBecomeNanoseconds) {
-    const Options options =
-        apply(Options{}, parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
-                                "--bg-starve-us", "1000000", "--bg-min-share-pct", "50", "-a", "-S",
-                                "--no-game-preempt", "-v"}));
+    const Options options = apply(
+        Options{}, parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
+                          "--bg-starve-us", "1000000", "--bg-starve-count", "0",
+                          "--bg-min-share-pct", "50", "-a", "-S", "--no-game-preempt", "-v"}));
     const gamer_tunables tunables = to_tunables(options);
     EXPECT_EQ(tunables.slice_ns, 100'000'000ull);
     EXPECT_EQ(tunables.game_slice_ns, 50'000ull);
@@ -508,6 +516,7 @@ TEST(Tunables, MicrosecondsBecomeNanoseconds) {
     EXPECT_EQ(tunables.wakeup_timer_ns, 0ull);
     EXPECT_EQ(tunables.bg_starve_ns, 1'000'000'000ull);
     EXPECT_EQ(tunables.bg_min_share_pct, 50u); // a percentage: passed on as it is
+    EXPECT_EQ(tunables.bg_starve_count, 0u);   // off
     EXPECT_EQ(tunables.mm_affinity, 1u);
     EXPECT_EQ(tunables.avoid_smt, 1u);
     EXPECT_EQ(tunables.game_preempt, 0u);
@@ -522,6 +531,7 @@ TEST(Tunables, Defaults) {
     EXPECT_EQ(tunables.wakeup_timer_ns, 1'000'000ull);
     EXPECT_EQ(tunables.bg_starve_ns, 50'000'000ull);
     EXPECT_EQ(tunables.bg_min_share_pct, 5u);
+    EXPECT_EQ(tunables.bg_starve_count, 256u);
     EXPECT_EQ(tunables.mm_affinity, 0u);
     EXPECT_EQ(tunables.avoid_smt, 0u);
     EXPECT_EQ(tunables.game_preempt, 1u);

@@ -97,12 +97,10 @@ bool bpf_lsm_active() {
 
 const char* stat_name(int idx) {
     static const char* const names[] = {
-        "dispatched",   "direct_dispatched", "kicks",      "preempt_kicks",    "game_enqueued",
-        "bg_enqueued",  "bg_starve_guard",   "migrations", "game_wakeups",     "overdue_runs",
-        "bg_floor",     "local_preempt",     "reenqueued", "kthread_enqueued", "wakeup_timer_runs",
-        "cpuperf_sets",
+#define STAT_KEY(name, key, desc) key,
+        GAMER_STATS(STAT_KEY)
+#undef STAT_KEY
     };
-    static_assert(std::size(names) == GAMER_NR_STATS, "one name per enum gamer_stat_idx");
     return names[idx];
 }
 
@@ -155,8 +153,7 @@ int reap(pid_t pid) {
 }
 
 SchedulerConfig smoke_config() {
-    SchedulerConfig config;
-    config.tunables = gamer_tunables{
+    SchedulerConfig config{gamer_tunables{
         .slice_ns = 1'000'000,
         .game_slice_ns = 500'000,
         .slice_lag_ns = 20'000'000,
@@ -167,7 +164,8 @@ SchedulerConfig smoke_config() {
         .game_preempt = 1,
         .verbose = 0,
         .bg_min_share_pct = 5,
-    };
+        .bg_starve_count = 256,
+    }};
     config.exit_dump_len = 4096;
     return config;
 }

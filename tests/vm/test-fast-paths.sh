@@ -13,6 +13,10 @@
 #     there are CPUs, writes to /proc/sys/vm/stat_refresh (each waits for a kworker on every CPU)
 #     complete, and those kworkers queued with the game threads (nr_kthread_enqueued grows).
 #     Their duration is reported, not asserted.
+#  4. The starvation guard bounds a wait by count as well as by time: two spinning games and one
+#     root hog share CPU 0, with the guard's clock at its longest (1 s) and the floor off. With
+#     --bg-starve-count 16 the guard lets the hog through many times more often (nr_bg_starve_guard)
+#     than with the count off, where only the clock lets it run, about once a second.
 # Shares are measured from /proc/PID/stat like vm.bg_floor; the 50% bound sits between the ~5%
 # a stranded game gets and the ~90% it gets when it moves, so neither a slow host nor the floor's
 # 5% for background work moves the result across it.
@@ -111,4 +115,33 @@ stop_daemon TERM
 check "SIGTERM: exit 0 (was $DAEMON_STATUS)" test "$DAEMON_STATUS" -eq 0
 check "no ejection logged" bash -c "! grep -q 'unloaded by the kernel' '$DAEMON_LOG'"
 [ "$failures" -eq 0 ] || show_log
+
+# ---- 4. the starvation guard's count bound ----
+guard_runs() { # COUNT: guard dispatches in 4 s on CPU 0 shared by 2 spinning games and a hog
+    local pids=() pid before after
+    start_daemon --bg-starve-us 1000000 --bg-min-share-pct 0 --bg-starve-count "$1" >&2 ||
+        { echo "# daemon with --bg-starve-count $1 did not start" >&2; return 1; }
+    for _ in 1 2; do
+        bash -c "exec -a spin.exe bash -c '$spin'" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do
+        wait_for 20 log_has "$DAEMON_LOG" "game detected: spin.exe (pid $pid" >/dev/null || true
+        taskset -pc 0 "$pid" >/dev/null
+    done
+    taskset -c 0 bash -c "$spin" &
+    pids+=($!)
+    sleep 1
+    before=$(stat_of nr_bg_starve_guard)
+    sleep 4
+    after=$(stat_of nr_bg_starve_guard)
+    kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+    stop_daemon TERM
+    echo $((after - before))
+}
+by_clock=$(guard_runs 0)
+by_count=$(guard_runs 16)
+echo "# guard runs in 4 s: $by_clock with the clock alone (1 s), $by_count with the count (16)"
+check "the count bound lets a waiting hog through ($by_count times) far more often than the 1 s clock ($by_clock)" \
+    test "${by_count:-0}" -gt $((5 * ${by_clock:-0} + 10))
 finish
