@@ -8,6 +8,10 @@
  * It is a separate object from the scheduler so that detection goes on while the scheduler is
  * detached, or after the kernel ejected it.
  *
+ * A game is a process tree: processes forked by a game's process join its tree here, in the
+ * kernel, before they first run, and the end of a tree is reported when its last process ends
+ * (see "Game trees" in intf.h).
+ *
  * Exec has two hooks, of which the daemon loads one: the BPF-LSM hook when "bpf" is among the
  * active LSMs (it runs once the new credentials are in place, with the new comm), otherwise the
  * sched_process_exec tracepoint, which every kernel with BTF has.
@@ -23,6 +27,9 @@
 char _license[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#endif
 
 /* The daemon's own tgid: its own execs and renames never need classifying. */
 const volatile u32 self_tgid;
@@ -41,15 +48,24 @@ struct {
 } events SEC(".maps");
 
 /*
- * Thread groups (tgid -> 1) whose end the daemon wants to hear about: the games it found.
- * Every other exit costs one hash lookup. An entry is removed when its exit is reported.
+ * Every process of every game tree: tgid -> tree slot (< GAMER_MAX_GAMES). The daemon adds the
+ * roots and hands this map to the scheduler as its game_tgids; the fork hook adds children and
+ * the exit hook removes whoever ends. Every other fork and exit costs one hash lookup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GAMER_MAX_GAMES);
+	__uint(max_entries, GAMER_MAX_GAME_PROCS);
 	__type(key, u32);
 	__type(value, u32);
-} watched_tgids SEC(".maps");
+} game_tgids SEC(".maps");
+
+/* Per tree slot: the root's tgid (0: slot free) and how many of its processes live. */
+u32 tree_root[GAMER_MAX_GAMES];
+u32 tree_procs[GAMER_MAX_GAMES];
+/* Processes in game_tgids that the fork hook added (the daemon's roots are not counted). */
+u32 nr_joined;
+/* Forks of a game's process that joined no tree: a bound was reached (read by the daemon). */
+u64 nr_tree_full;
 
 static __always_inline bool ignored(const struct task_struct *task)
 {
@@ -65,11 +81,13 @@ static long event_fill(struct gamer_event *e, u32 kind, const struct task_struct
 	u32 tgid = BPF_CORE_READ(task, tgid);
 
 	e->kind = kind;
-	e->flags = bpf_map_lookup_elem(&watched_tgids, &tgid) ? GAMER_EVF_WATCHED : 0;
+	e->flags = bpf_map_lookup_elem(&game_tgids, &tgid) ? GAMER_EVF_WATCHED : 0;
 	e->pid = BPF_CORE_READ(task, pid);
 	e->tgid = tgid;
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->exit_code = 0;
+	e->root = 0;
+	e->pad = 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->filename[0] = '\0';
 	return BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
@@ -235,26 +253,80 @@ int BPF_PROG(detect_rename, struct task_struct *tsk, const char *buf, bool exec)
 }
 
 /*
- * The end of a watched process: reported when its last thread exits (signal->live has dropped
- * to 0 before this tracepoint), once. Threads exiting together may each see live == 0, but only
- * one of them succeeds in deleting the tgid from watched_tgids.
+ * A process forked by a process of a game tree joins the tree. This runs in the parent after
+ * copy_process(), before the child is first woken: the child's first instruction already runs
+ * as a game's. New threads share their creator's tgid and need nothing. Bounded (intf.h): a
+ * fork past a bound is counted and stays an ordinary process; nothing here fails a fork.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(detect_fork, struct task_struct *parent, struct task_struct *child)
+{
+	u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	struct gamer_event *e;
+	u32 *found, slot, value;
+
+	if (ctgid == ptgid)
+		return 0; /* a thread */
+	found = bpf_map_lookup_elem(&game_tgids, &ptgid);
+	if (!found)
+		return 0;
+	slot = *found;
+	if (slot >= GAMER_MAX_GAMES || !READ_ONCE(tree_root[slot]))
+		return 0; /* its tree is being ended */
+	/*
+	 * The map value is a copy: were slot's own address handed to the helper, the compiler
+	 * would reload slot from the stack after the call, and the verifier would lose its bound.
+	 */
+	value = slot;
+	if (READ_ONCE(tree_procs[slot]) >= GAMER_MAX_TREE_PROCS ||
+	    READ_ONCE(nr_joined) >= GAMER_MAX_GAME_PROCS - GAMER_MAX_GAMES ||
+	    bpf_map_update_elem(&game_tgids, &ctgid, &value, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&nr_tree_full, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&tree_procs[slot], 1);
+	__sync_fetch_and_add(&nr_joined, 1);
+
+	e = event_start(GAMER_EV_JOIN, child);
+	if (!e)
+		return 0;
+	e->ppid = ptgid;
+	e->root = READ_ONCE(tree_root[slot]);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * The end of a process of a game tree, when its last thread exits (signal->live has dropped to
+ * 0 before this tracepoint). Threads exiting together may each see live == 0, but only one of
+ * them succeeds in deleting the tgid from game_tgids, and only the deletion that takes the
+ * tree's count to 0 reports the tree's end: once.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(detect_exit, struct task_struct *p)
 {
 	struct gamer_event *e;
-	u32 tgid;
+	u32 tgid, slot, *found;
 
 	if (BPF_CORE_READ(p, signal, live.counter))
 		return 0;
 	tgid = BPF_CORE_READ(p, tgid);
-	if (bpf_map_delete_elem(&watched_tgids, &tgid))
+	found = bpf_map_lookup_elem(&game_tgids, &tgid);
+	if (!found)
 		return 0;
+	slot = *found;
+	if (bpf_map_delete_elem(&game_tgids, &tgid) || slot >= GAMER_MAX_GAMES)
+		return 0;
+	if (tgid != READ_ONCE(tree_root[slot]))
+		__sync_fetch_and_sub(&nr_joined, 1);
+	if (__sync_fetch_and_sub(&tree_procs[slot], 1) != 1)
+		return 0; /* others of its tree live on */
 
 	e = event_start(GAMER_EV_EXIT, p);
 	if (!e)
 		return 0;
 	e->flags |= GAMER_EVF_WATCHED;
+	e->root = READ_ONCE(tree_root[slot]);
 	e->exit_code = BPF_CORE_READ(p, exit_code); /* wait(2) status: code << 8 | signal */
 	bpf_ringbuf_submit(e, 0);
 	return 0;

@@ -23,15 +23,16 @@ typedef int64_t s64;
 /* ---- Detector: one record per exec, exit or rename, through the detector's ring buffer ---- */
 enum gamer_event_kind {
 	GAMER_EV_EXEC = 1,   /* a process image was replaced (exec) */
-	GAMER_EV_EXIT = 2,   /* the last thread of a watched thread group exited */
+	GAMER_EV_EXIT = 2,   /* the last thread of a game tree's last process exited */
 	GAMER_EV_RENAME = 3, /* a group leader changed its comm (Wine names it after the .exe) */
+	GAMER_EV_JOIN = 4,   /* a process forked by a game's process joined the game (see below) */
 };
 
 /* Cheap hints computed in the kernel; the daemon does the real classification. */
 enum gamer_event_flags {
 	GAMER_EVF_EXE_SUFFIX = 1u << 0, /* file name or comm ends in ".exe" */
 	GAMER_EVF_WINE = 1u << 1,       /* comm or file name looks like a Wine loader/preloader */
-	GAMER_EVF_WATCHED = 1u << 2,    /* tgid was in the watched map (a known game) */
+	GAMER_EVF_WATCHED = 1u << 2,    /* tgid was in game_tgids: a process of a game tree */
 };
 
 struct gamer_event {
@@ -41,7 +42,9 @@ struct gamer_event {
 	u32 tgid;      /* process id (thread group) */
 	u32 ppid;      /* parent's tgid at the time of the event */
 	u32 exit_code; /* GAMER_EV_EXIT: wait(2) status (code << 8 | signal); otherwise 0 */
-	u64 ts_ns;     /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	u32 root;      /* GAMER_EV_EXIT, GAMER_EV_JOIN: the game tree's root tgid; otherwise 0 */
+	u32 pad;
+	u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	char comm[GAMER_COMM_LEN];
 	char filename[GAMER_PATH_LEN]; /* exec: bprm->filename; others: empty */
 };
@@ -88,11 +91,30 @@ struct gamer_tunables {
 	u32 bg_starve_count;
 };
 
-/*
- * How many thread groups can be games at once: the capacity of the scheduler's game_tgids and
- * of the detector's watched_tgids.
- */
+/* How many games (game trees, see below) can be tracked at once. */
 #define GAMER_MAX_GAMES 1024
+
+/*
+ * ---- Game trees: a game is its root process and the processes it starts ----
+ *
+ * The daemon makes a process a game's root (detected or registered); the detector's fork hook
+ * adds every process a member forks to the same tree before the child first runs, and its exit
+ * hook reports GAMER_EV_EXIT once, when the tree's last process ends. Membership lives in the
+ * detector's map game_tgids (tgid -> tree slot, an index below GAMER_MAX_GAMES), which the
+ * daemon hands to the scheduler as the scheduler's own game_tgids (bpf_map__reuse_fd): one map,
+ * so a thread of any member is a game thread. The detector's .bss holds, per slot, the root's
+ * tgid and the number of live member processes.
+ *
+ * A local user decides how many processes a game forks, so inheritance is bounded: a tree gains
+ * at most GAMER_MAX_TREE_PROCS processes, and forks stop joining any tree once
+ * GAMER_MAX_GAME_PROCS - GAMER_MAX_GAMES processes are members, which keeps room for the roots
+ * the daemon adds. A fork beyond either bound simply is not a game (counted in nr_tree_full).
+ * The kernel may skip a run of the exit hook (a storm of exits; the program's missed runs): the
+ * daemon then takes the members that ended out of the map itself.
+ */
+#define GAMER_MAX_GAME_PROCS 16384
+#define GAMER_MAX_TREE_PROCS 512
+/* ---- end of game trees ---- */
 
 /*
  * ---- Scheduler statistics: per-CPU counters, summed by the daemon ----

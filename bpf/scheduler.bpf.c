@@ -147,10 +147,13 @@ u32 test_inject_error; /* nonzero: the next ops.dispatch() aborts the scheduler 
 u32 test_stall_pid;    /* nonzero: this thread is parked in STALL_DSQ until the watchdog fires */
 #endif
 
-/* Thread groups (tgid -> 1) the daemon registered as games. Cached per task, see game_gen. */
+/*
+ * Thread groups that are games (tgid -> any value). Cached per task, see game_gen. The daemon
+ * replaces it with the detector's map of game trees (intf.h), whose size it must match.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GAMER_MAX_GAMES);
+	__uint(max_entries, GAMER_MAX_GAME_PROCS);
 	__type(key, u32);
 	__type(value, u32);
 } game_tgids SEC(".maps");

@@ -4,8 +4,13 @@
 // cannot reach a user's session bus sensibly, so a small per-user agent does it, as
 // systembus-notify does for earlyoom.
 //
-// Opt-out: --no-notify, or `notify = false` in $XDG_CONFIG_HOME/scx_gamer/agent.toml. The agent
-// then has nothing to do and exits at once, so a disabled agent costs nothing.
+// It also bridges Feral GameMode: every game GameMode registers on the session bus (gamemoderun,
+// Lutris, Heroic, Bottles asking GameMode) is registered with scx_gamer as a game, and
+// unregistered when GameMode lets it go. scx_gamer checks that the process is this user's.
+//
+// Opt-out: --no-notify, or `notify = false` in $XDG_CONFIG_HOME/scx_gamer/agent.toml, for the
+// notifications; `gamemode = false` there for the GameMode bridge. With both off the agent has
+// nothing to do and exits at once, so a disabled agent costs nothing.
 #include "commands.h"
 
 #include "daemon_client.h"
@@ -21,6 +26,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 
 namespace scxgamerctl {
 namespace {
@@ -44,6 +50,7 @@ std::optional<fs::path> config_path() {
 
 struct AgentConfig {
     bool notify = true;
+    bool gamemode = true; // forward GameMode's games to scx_gamer
 };
 
 // A missing file means defaults; a malformed one is an error rather than a silent default, since
@@ -65,6 +72,8 @@ AgentConfig read_config(const fs::path& path) {
         const auto& root = parsed.unwrap();
         if (root.contains("notify"))
             config.notify = toml::find<bool>(root, "notify");
+        if (root.contains("gamemode"))
+            config.gamemode = toml::find<bool>(root, "gamemode");
     } catch (const std::exception& e) {
         throw std::runtime_error(e.what());
     }
@@ -132,6 +141,125 @@ class Notifier {
     bool warned_ = false; // one warning per outage, not one per game
 };
 
+// Feral GameMode's daemon on the session bus (gamemoded, 1.5 and later: signals and ListGames).
+const sdbus::ServiceName kGameMode{"com.feralinteractive.GameMode"};
+const sdbus::ObjectPath kGameModePath{"/com/feralinteractive/GameMode"};
+constexpr const char* kGameModeInterface = "com.feralinteractive.GameMode";
+// More games than GameMode would ever have for one user; what a hostile stand-in could push
+// beyond is ignored (scx_gamer's own per-user limit applies first anyway).
+constexpr std::size_t kMaxBridgedGames = 256;
+
+// Forwards GameMode's games to scx_gamer. Whether GameMode starts before or after the agent: its
+// signals are matched by its well-known name, its games are listed when it appears (and at
+// start), and those it had are unregistered when it goes. GameMode is never started by us.
+class GameModeBridge {
+  public:
+    GameModeBridge(sdbus::IConnection& session_bus, DaemonClient& daemon)
+        : bus_(session_bus), daemon_(daemon) {
+        const std::string sender = std::string("sender='") + kGameMode.c_str() + "'";
+        games_match_ = bus_.addMatch(
+            "type='signal'," + sender + ",path='" + kGameModePath.c_str() + "',interface='" +
+                kGameModeInterface + "'",
+            [this](sdbus::Message message) { on_signal(message); }, sdbus::return_slot);
+        owner_match_ = bus_.addMatch(
+            std::string("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop."
+                        "DBus',member='NameOwnerChanged',arg0='") +
+                kGameMode.c_str() + "'",
+            [this](sdbus::Message message) { on_owner_changed(message); }, sdbus::return_slot);
+        if (gamemode_runs())
+            list_games();
+    }
+
+  private:
+    bool gamemode_runs() {
+        try {
+            auto bus = sdbus::createProxy(bus_, sdbus::ServiceName{"org.freedesktop.DBus"},
+                                          sdbus::ObjectPath{"/org/freedesktop/DBus"});
+            bool has_owner = false;
+            bus->callMethod("NameHasOwner")
+                .onInterface("org.freedesktop.DBus")
+                .withArguments(std::string(kGameMode.c_str()))
+                .storeResultsTo(has_owner);
+            return has_owner;
+        } catch (const sdbus::Error&) {
+            return false;
+        }
+    }
+
+    // The games GameMode has already (it ran before us, or just appeared).
+    void list_games() {
+        try {
+            auto gamemode = sdbus::createProxy(bus_, kGameMode, kGameModePath);
+            std::vector<sdbus::Struct<int32_t, sdbus::ObjectPath>> games;
+            gamemode->callMethod("ListGames").onInterface(kGameModeInterface).storeResultsTo(games);
+            for (const auto& game : games)
+                forward(std::get<0>(game));
+        } catch (const sdbus::Error& e) {
+            std::fprintf(stderr, "scxgamerctl agent: cannot list GameMode's games: %s\n",
+                         e.getMessage().c_str());
+        }
+    }
+
+    void on_signal(sdbus::Message& message) {
+        try {
+            int32_t pid = 0;
+            sdbus::ObjectPath path;
+            message >> pid >> path;
+            const std::string member = message.getMemberName();
+            if (member == "GameRegistered")
+                forward(pid);
+            else if (member == "GameUnregistered")
+                drop(pid);
+        } catch (const sdbus::Error&) {
+            // Not GameMode's signature: not a signal of ours to act on.
+        }
+    }
+
+    void on_owner_changed(sdbus::Message& message) {
+        try {
+            std::string name, old_owner, new_owner;
+            message >> name >> old_owner >> new_owner;
+            if (!old_owner.empty()) // GameMode went (or was replaced): its games are no more
+                for (const int32_t pid : std::set<int32_t>(forwarded_))
+                    drop(pid);
+            if (!new_owner.empty())
+                list_games();
+        } catch (const sdbus::Error&) {
+        }
+    }
+
+    void forward(int32_t pid) {
+        if (pid <= 0 || forwarded_.contains(pid) || forwarded_.size() >= kMaxBridgedGames)
+            return;
+        try {
+            daemon_.register_game(static_cast<uint32_t>(pid), "", "gamemode");
+            forwarded_.insert(pid);
+            std::fprintf(stderr, "scxgamerctl agent: GameMode game %d registered\n", pid);
+        } catch (const sdbus::Error& e) {
+            std::fprintf(stderr, "scxgamerctl agent: GameMode game %d not registered: %s\n", pid,
+                         means_not_running(e) ? "scx_gamer is not running"
+                                              : e.getMessage().c_str());
+        }
+    }
+
+    void drop(int32_t pid) {
+        if (forwarded_.erase(pid) == 0)
+            return;
+        try {
+            daemon_.unregister_game(static_cast<uint32_t>(pid));
+            std::fprintf(stderr, "scxgamerctl agent: GameMode game %d unregistered\n", pid);
+        } catch (const sdbus::Error&) {
+            // Gone already (it exited, or scx_gamer restarted): nothing left to undo.
+        }
+    }
+
+    sdbus::IConnection& bus_;
+    DaemonClient& daemon_;
+    std::set<int32_t> forwarded_;
+    sdbus::Slot games_match_;
+    sdbus::Slot owner_match_;
+};
+
 } // namespace
 
 int cmd_agent(const GlobalOptions& /*options*/, bool no_notify) {
@@ -145,8 +273,11 @@ int cmd_agent(const GlobalOptions& /*options*/, bool no_notify) {
             return kExitFailed;
         }
     }
-    if (no_notify || !config.notify) {
-        std::fprintf(stderr, "scxgamerctl agent: notifications are off (%s); nothing to do\n",
+    const bool notify = !no_notify && config.notify;
+    if (!notify && !config.gamemode) {
+        std::fprintf(stderr,
+                     "scxgamerctl agent: notifications are off (%s) and so is the GameMode "
+                     "bridge (gamemode = false); nothing to do\n",
                      no_notify ? "--no-notify" : ("notify = false in " + path->string()).c_str());
         return kExitOk;
     }
@@ -178,16 +309,23 @@ int cmd_agent(const GlobalOptions& /*options*/, bool no_notify) {
             return "scx_gamer profile: unknown";
         }
     };
-    daemon.on_game_detected = [&](const GameInfo& game) {
-        notifier.show("Game detected: " + game.name, profile_line());
-    };
-    daemon.on_game_exited = [&](uint32_t /*pid*/, const std::string& name) {
-        notifier.show("Game exited: " + name, profile_line());
-    };
-    // The signals are matched by the daemon's well-known name, so they arrive whenever the
-    // daemon runs, including after it starts later or restarts.
-    daemon.follow_signals();
-    std::fprintf(stderr, "scxgamerctl agent: watching for games\n");
+    if (notify) {
+        daemon.on_game_detected = [&](const GameInfo& game) {
+            notifier.show("Game detected: " + game.name, profile_line());
+        };
+        daemon.on_game_exited = [&](uint32_t /*pid*/, const std::string& name) {
+            notifier.show("Game exited: " + name, profile_line());
+        };
+        // The signals are matched by the daemon's well-known name, so they arrive whenever the
+        // daemon runs, including after it starts later or restarts.
+        daemon.follow_signals();
+    }
+    std::optional<GameModeBridge> gamemode;
+    if (config.gamemode)
+        gamemode.emplace(*session_bus, daemon);
+    std::fprintf(stderr, "scxgamerctl agent: watching for games%s%s\n",
+                 notify ? "" : " (notifications off)",
+                 config.gamemode ? ", GameMode bridge on" : "");
     return loop.run();
 }
 

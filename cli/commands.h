@@ -22,7 +22,9 @@ int cmd_profiles(const GlobalOptions& options);
 int cmd_games(const GlobalOptions& options);
 int cmd_stats(const GlobalOptions& options, unsigned watch_seconds);
 int cmd_monitor(const GlobalOptions& options);
-int cmd_launch(const GlobalOptions& options, const std::vector<std::string>& command);
+// name: how the game shows; empty: the command's base name.
+int cmd_launch(const GlobalOptions& options, const std::vector<std::string>& command,
+               const std::string& name);
 int cmd_agent(const GlobalOptions& options, bool no_notify);
 // `learned list|show KEY|export KEY|delete KEY`: the daemon's learned per-game profiles.
 int cmd_learned(const GlobalOptions& options, const std::string& action, const std::string& key);

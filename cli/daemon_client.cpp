@@ -135,6 +135,17 @@ void DaemonClient::register_game(uint32_t pid) {
     (void)call(dbus_names::kInterface, "RegisterGame", pid);
 }
 
+void DaemonClient::register_game(uint32_t pid, const std::string& name, const std::string& via) {
+    std::map<std::string, sdbus::Variant> options{{"via", sdbus::Variant{via}}};
+    if (!name.empty())
+        options.emplace("name", sdbus::Variant{name});
+    (void)call(dbus_names::kInterface, "RegisterGameWithOptions", pid, options);
+}
+
+void DaemonClient::unregister_game(uint32_t pid) {
+    (void)call(dbus_names::kInterface, "UnregisterGame", pid);
+}
+
 std::vector<Stats> DaemonClient::learned_profiles() {
     return read_reply<std::vector<Stats>>(call(dbus_names::kInterface, "ListLearnedProfiles"));
 }

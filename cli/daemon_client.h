@@ -79,6 +79,10 @@ class DaemonClient final
     std::string apply_flags(const std::vector<std::string>& flags,
                             const std::map<std::string, sdbus::Variant>& options);
     void register_game(uint32_t pid);
+    // RegisterGameWithOptions: name (empty: the daemon's choice) and how it was found ("launch",
+    // "gamemode").
+    void register_game(uint32_t pid, const std::string& name, const std::string& via);
+    void unregister_game(uint32_t pid);
     std::vector<Stats> learned_profiles();
     Stats learned_profile(const std::string& key);
     std::string export_learned_profile(const std::string& key);

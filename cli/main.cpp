@@ -87,8 +87,13 @@ int run(int argc, char** argv) {
     CLI::App* monitor = add_command("monitor", "Follow game and property changes until Ctrl-C");
 
     CLI::App* launch = app.add_subcommand(
-        "launch",
-        "Run a command as a registered game until it exits: launch [--] COMMAND [ARGS...]");
+        "launch", "Run a command, and every process it starts, as one registered game until it "
+                  "exits: launch [--name NAME] [--] COMMAND [ARGS...]");
+    std::string launch_name;
+    launch
+        ->add_option("--name", launch_name,
+                     "How the game shows (notifications, games); default: the command's name")
+        ->option_text("NAME");
 
     // learned list | show KEY | export KEY | delete KEY
     std::string learned_key;
@@ -127,6 +132,16 @@ int run(int argc, char** argv) {
         while (word == "apply-flags" && first < argc &&
                std::string_view{argv[first]} == "--persist")
             ++first;
+        // launch's own option.
+        while (word == "launch" && first < argc) {
+            const std::string_view option = argv[first];
+            if (option == "--name" && first + 1 < argc)
+                first += 2;
+            else if (option.starts_with("--name="))
+                ++first;
+            else
+                break;
+        }
         const int own_words_end = first;
         const bool wants_help = first < argc && (std::string_view{argv[first]} == "--help" ||
                                                  std::string_view{argv[first]} == "-h");
@@ -183,7 +198,7 @@ int run(int argc, char** argv) {
                                      "Run with --help for more information.\n");
                 return kExitUsage;
             }
-            return cmd_launch(options, verbatim_words);
+            return cmd_launch(options, verbatim_words, launch_name);
         }
         if (agent->parsed())
             return cmd_agent(options, no_notify);

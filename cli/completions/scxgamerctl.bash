@@ -75,7 +75,7 @@ _scxgamerctl() {
         local first=$((command_index + 1))
         [[ ${COMP_WORDS[first]} == -- ]] && first=$((first + 1))
         if ((COMP_CWORD == command_index + 1)) && [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "-- --help" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "-- --name --help" -- "$cur")
         elif ((COMP_CWORD == first)); then
             mapfile -t COMPREPLY < <(compgen -c -- "$cur")
         else

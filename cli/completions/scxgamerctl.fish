@@ -43,4 +43,5 @@ complete -c scxgamerctl -n "__fish_seen_subcommand_from stats" -l watch -x -d 'R
 complete -c scxgamerctl -n "__fish_seen_subcommand_from agent" -l no-notify -d 'Do not show notifications'
 complete -c scxgamerctl -n "__fish_seen_subcommand_from learned; and not __fish_seen_subcommand_from list show export delete" -a 'list show export delete'
 complete -c scxgamerctl -n "__fish_seen_subcommand_from show export delete" -a '(__scxgamerctl_learned_keys)' -d 'Game key'
+complete -c scxgamerctl -n "__fish_seen_subcommand_from launch" -l name -x -d 'How the game shows'
 complete -c scxgamerctl -n "__fish_seen_subcommand_from launch" -F -a '(__fish_complete_subcommand --fcs-skip=2)'

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -55,6 +56,8 @@ struct Consumer {
 struct DetectorBpf::Impl {
     DetectorHook hook = DetectorHook::Tracepoint;
     Consumer consumer;
+    std::map<uint32_t, uint32_t> roots; // game tree root -> its slot in the detector's .bss
+    uint32_t next_slot = 0;
     std::unique_ptr<detector_bpf, decltype(&detector_bpf::destroy)> skel{nullptr,
                                                                          &detector_bpf::destroy};
     // Declared last, destroyed first: before the object whose map it reads.
@@ -115,18 +118,144 @@ size_t DetectorBpf::consume(const std::function<void(const DetectorRecord&)>& on
     return consumer.count;
 }
 
-void DetectorBpf::watch(uint32_t tgid) {
-    const uint32_t one = 1;
-    const int err = bpf_map__update_elem(impl_->skel->maps.watched_tgids, &tgid, sizeof(tgid), &one,
-                                         sizeof(one), BPF_ANY);
-    if (err)
-        fail("watching process " + std::to_string(tgid), -err);
+namespace {
+
+// Every (tgid, slot) of the map; a hash map's keys change under iteration, so this is a
+// snapshot that may miss or repeat an entry changed meanwhile.
+std::vector<std::pair<uint32_t, uint32_t>> map_entries(const bpf_map* map) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    uint32_t key = 0, next = 0;
+    const void* previous = nullptr;
+    while (bpf_map__get_next_key(map, previous, &next, sizeof(next)) == 0 &&
+           out.size() < GAMER_MAX_GAME_PROCS) {
+        uint32_t slot = 0;
+        if (bpf_map__lookup_elem(map, &next, sizeof(next), &slot, sizeof(slot), 0) == 0)
+            out.emplace_back(next, slot);
+        key = next;
+        previous = &key;
+    }
+    return out;
 }
 
-void DetectorBpf::unwatch(uint32_t tgid) {
-    const int err = bpf_map__delete_elem(impl_->skel->maps.watched_tgids, &tgid, sizeof(tgid), 0);
-    if (err && err != -ENOENT)
-        fail("unwatching process " + std::to_string(tgid), -err);
+} // namespace
+
+// Tree slots: Impl::roots is the daemon's side of tree_root[] in the detector's .bss (root ->
+// slot). A slot is filled before its root enters the map, and emptied after its last member
+// left it, so a fork in between never finds a slot without its root.
+void DetectorBpf::watch(uint32_t root) {
+    if (impl_->roots.contains(root))
+        return;
+    auto& bss = *impl_->skel->bss;
+    std::optional<uint32_t> slot;
+    for (uint32_t i = 0; i < GAMER_MAX_GAMES && !slot; i++) {
+        const uint32_t candidate = (impl_->next_slot + i) % GAMER_MAX_GAMES;
+        if (std::atomic_ref(bss.tree_root[candidate]).load() == 0)
+            slot = candidate;
+    }
+    if (!slot)
+        throw Error("watching process " + std::to_string(root) + ": " +
+                    std::to_string(GAMER_MAX_GAMES) + " games are watched already");
+    // Round robin: a slot just freed is the last one reused. A process that joined a tree while
+    // it was being ended may still name the slot: it is no game, and must not join this one.
+    impl_->next_slot = (*slot + 1) % GAMER_MAX_GAMES;
+    for (const auto& [tgid, in_slot] : map_entries(impl_->skel->maps.game_tgids))
+        if (in_slot == *slot &&
+            bpf_map__delete_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), 0) == 0)
+            std::atomic_ref(bss.nr_joined).fetch_sub(1);
+    std::atomic_ref(bss.tree_procs[*slot]).store(1);
+    std::atomic_ref(bss.tree_root[*slot]).store(root);
+    const int err = bpf_map__update_elem(impl_->skel->maps.game_tgids, &root, sizeof(root), &*slot,
+                                         sizeof(*slot), BPF_NOEXIST);
+    if (err) {
+        std::atomic_ref(bss.tree_root[*slot]).store(0);
+        std::atomic_ref(bss.tree_procs[*slot]).store(0);
+        if (err == -EEXIST)
+            throw Error("watching process " + std::to_string(root) +
+                        ": it belongs to another game's process tree");
+        fail("watching process " + std::to_string(root), -err);
+    }
+    impl_->roots.emplace(root, *slot);
+}
+
+void DetectorBpf::unwatch(uint32_t root) {
+    const auto it = impl_->roots.find(root);
+    if (it == impl_->roots.end())
+        return;
+    const uint32_t slot = it->second;
+    auto& bss = *impl_->skel->bss;
+    for (const auto& [tgid, in_slot] : map_entries(impl_->skel->maps.game_tgids)) {
+        if (in_slot != slot)
+            continue;
+        if (bpf_map__delete_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), 0) == 0 &&
+            tgid != root)
+            std::atomic_ref(bss.nr_joined).fetch_sub(1);
+    }
+    std::atomic_ref(bss.tree_procs[slot]).store(0);
+    std::atomic_ref(bss.tree_root[slot]).store(0);
+    impl_->roots.erase(it);
+}
+
+std::optional<uint32_t> DetectorBpf::tree_of(uint32_t tgid) const {
+    uint32_t slot = 0;
+    if (bpf_map__lookup_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), &slot, sizeof(slot),
+                             0) != 0 ||
+        slot >= GAMER_MAX_GAMES)
+        return std::nullopt;
+    const uint32_t root = std::atomic_ref(impl_->skel->bss->tree_root[slot]).load();
+    return root ? std::optional<uint32_t>(root) : std::nullopt;
+}
+
+std::optional<DetectorBpf::Released> DetectorBpf::release(uint32_t tgid) {
+    uint32_t slot = 0;
+    const auto map = impl_->skel->maps.game_tgids;
+    if (bpf_map__lookup_elem(map, &tgid, sizeof(tgid), &slot, sizeof(slot), 0) != 0 ||
+        slot >= GAMER_MAX_GAMES)
+        return std::nullopt;
+    // Whoever deletes the entry (this, or the exit hook) counts the process out, once.
+    if (bpf_map__delete_elem(map, &tgid, sizeof(tgid), 0) != 0)
+        return std::nullopt;
+    auto& bss = *impl_->skel->bss;
+    const uint32_t root = std::atomic_ref(bss.tree_root[slot]).load();
+    if (tgid != root)
+        std::atomic_ref(bss.nr_joined).fetch_sub(1);
+    const bool emptied = std::atomic_ref(bss.tree_procs[slot]).fetch_sub(1) == 1;
+    return Released{root, emptied};
+}
+
+bool DetectorBpf::join(uint32_t tgid, uint32_t root) {
+    const auto it = impl_->roots.find(root);
+    if (it == impl_->roots.end())
+        return false;
+    const uint32_t slot = it->second;
+    auto& bss = *impl_->skel->bss;
+    if (std::atomic_ref(bss.tree_procs[slot]).load() >= GAMER_MAX_TREE_PROCS ||
+        std::atomic_ref(bss.nr_joined).load() >= GAMER_MAX_GAME_PROCS - GAMER_MAX_GAMES)
+        return false;
+    if (bpf_map__update_elem(impl_->skel->maps.game_tgids, &tgid, sizeof(tgid), &slot, sizeof(slot),
+                             BPF_NOEXIST) != 0)
+        return false;
+    std::atomic_ref(bss.tree_procs[slot]).fetch_add(1);
+    std::atomic_ref(bss.nr_joined).fetch_add(1);
+    return true;
+}
+
+std::vector<uint32_t> DetectorBpf::members(uint32_t root) const {
+    std::vector<uint32_t> out;
+    const auto it = impl_->roots.find(root);
+    if (it == impl_->roots.end())
+        return out;
+    for (const auto& [tgid, slot] : map_entries(impl_->skel->maps.game_tgids))
+        if (slot == it->second)
+            out.push_back(tgid);
+    return out;
+}
+
+int DetectorBpf::game_map_fd() const {
+    return bpf_map__fd(impl_->skel->maps.game_tgids);
+}
+
+uint64_t DetectorBpf::tree_full() const {
+    return std::atomic_ref(impl_->skel->bss->nr_tree_full).load(std::memory_order_relaxed);
 }
 
 uint64_t DetectorBpf::dropped() const {

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace scx_gamer {
 
@@ -45,10 +47,32 @@ class DetectorBpf {
     // the records after that one stay queued and the exception propagates.
     size_t consume(const std::function<void(const DetectorRecord&)>& on_event);
 
-    // Report the end of thread group `tgid` (one GAMER_EV_EXIT when its last thread exits;
-    // the watch ends with it). unwatch of an unwatched tgid is a no-op.
-    void watch(uint32_t tgid);
-    void unwatch(uint32_t tgid);
+    // Game trees (bpf/intf.h): watch() makes `root` a tree's root; from then on the processes
+    // its members fork join the tree in the kernel, and one GAMER_EV_EXIT (root = `root`)
+    // reports the end of the tree's last process. watch of a root already watched is a no-op;
+    // it throws when GAMER_MAX_GAMES trees exist or `root` belongs to another tree already.
+    void watch(uint32_t root);
+    // Ends the tree of `root` (its processes are no game's any more); a no-op for a non-root.
+    void unwatch(uint32_t root);
+    // The root of the tree `tgid` belongs to, or nullopt.
+    std::optional<uint32_t> tree_of(uint32_t tgid) const;
+    // Takes `tgid` out of its tree (a helper that is no part of the game). Returns its tree's
+    // root, and whether it was the tree's last process (no GAMER_EV_EXIT will come then: the
+    // caller ends the game); nullopt when `tgid` was in no tree.
+    struct Released {
+        uint32_t root = 0;
+        bool tree_emptied = false;
+    };
+    std::optional<Released> release(uint32_t tgid);
+    // Adds `tgid` to the tree of `root` as if a member had just forked it, within the same bounds
+    // (intf.h). False when it is in a tree already, `root` is none, or a bound is reached.
+    bool join(uint32_t tgid, uint32_t root);
+    // The processes of the tree of `root` (the root included while it is in it).
+    std::vector<uint32_t> members(uint32_t root) const;
+    // The map of every tree's processes, for SchedulerConfig::game_map_fd.
+    int game_map_fd() const;
+    // Forks of a game's process that joined no tree because a bound was reached, since load.
+    uint64_t tree_full() const;
 
     // Events lost because the daemon did not consume fast enough, since load.
     uint64_t dropped() const;

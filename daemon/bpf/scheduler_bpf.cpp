@@ -165,6 +165,10 @@ SchedulerBpf SchedulerBpf::open_and_load(const SchedulerConfig& config) {
     skel.struct_ops.gamer_ops->exit_dump_len = config.exit_dump_len;
     skel.struct_ops.gamer_ops->hotplug_seq = hotplug_seq();
 
+    if (config.game_map_fd >= 0)
+        if (const int err = bpf_map__reuse_fd(skel.maps.game_tgids, config.game_map_fd))
+            fail("sharing the detector's game map with the scheduler", -err);
+
     if (const int err = scheduler_bpf::load(&skel))
         fail("loading the scheduler", -err);
 
@@ -232,6 +236,10 @@ void SchedulerBpf::remove_game(uint32_t tgid) {
         return;
     if (err)
         fail("removing game " + std::to_string(tgid), -err);
+    std::atomic_ref(impl_->skel->bss->game_gen).fetch_add(1, std::memory_order_release);
+}
+
+void SchedulerBpf::games_changed() {
     std::atomic_ref(impl_->skel->bss->game_gen).fetch_add(1, std::memory_order_release);
 }
 

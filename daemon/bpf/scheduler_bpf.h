@@ -35,6 +35,10 @@ struct SchedulerConfig {
     std::vector<int> primary_cpus;
     // The daemon's process, whose threads are scheduled like a game's (0: none).
     uint32_t daemon_tgid = 0;
+    // The detector's map of game trees (DetectorBpf::game_map_fd()), used as the scheduler's
+    // game_tgids: the detector then keeps it, and add_game()/remove_game() are not to be used;
+    // games_changed() tells running tasks to look again. -1: the scheduler's own map.
+    int game_map_fd = -1;
     // Bytes of debug dump the kernel produces when the scheduler errors out; 0: its default.
     uint32_t exit_dump_len = 0;
     // libbpf's debug messages (maps, relocations, verifier) on stderr while loading. The
@@ -87,6 +91,9 @@ class SchedulerBpf {
     // no-op.
     void add_game(uint32_t tgid);
     void remove_game(uint32_t tgid);
+    // The game map changed behind the scheduler's back (a shared map, see game_map_fd): running
+    // tasks look their thread group up again. New tasks always do.
+    void games_changed();
 
     // Counters since load, summed over CPUs, indexed by enum gamer_stat_idx.
     std::array<uint64_t, GAMER_NR_STATS> stats() const;

@@ -127,6 +127,22 @@ Verdict Classifier::classify(const ProcessInfo& process) const {
     return classify_native(process, name);
 }
 
+std::optional<std::string> leaves_game_tree(const GameRules& rules, const ProcessInfo& process) {
+    const std::string wine_program = process.is_wine ? wine_program_path(process) : "";
+    const std::string name = display_name(process, wine_program);
+    if (const auto match = rules.match(rule_subject(process, wine_program, name)))
+        return match->include ? std::nullopt : std::optional<std::string>("rule:" + match->rule);
+    std::vector<std::string> names;
+    if (process.is_wine)
+        add_unique(names, windows_basename(wine_program)); // "wine*" patterns never hide a game
+    else
+        names = native_names(process);
+    for (const auto& candidate : names)
+        if (const auto* helper = find_known_helper(candidate); helper && helper->leaves_game_tree)
+            return std::string(helper->category) + ":" + candidate;
+    return std::nullopt;
+}
+
 bool Classifier::reload_rules(const std::filesystem::path& path) {
     try {
         rules_ = GameRules::load(path);

@@ -15,6 +15,7 @@
 #include "core/proc_reader.h"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace scx_gamer {
@@ -50,6 +51,11 @@ class Classifier {
   private:
     GameRules rules_;
 };
+
+// Whether a process that joined a game's process tree leaves it: an exclude rule names it, or it
+// is a known helper that is no part of the game (KnownHelper::leaves_game_tree). Returns the
+// reason ("rule:<rule>", "<helper category>:<name>"), or nullopt when it stays.
+std::optional<std::string> leaves_game_tree(const GameRules& rules, const ProcessInfo& process);
 
 // The Windows path of the program a Wine process runs ("Z:\\games\\Game.exe"), or "" if none.
 std::string wine_program_path(const ProcessInfo& process);

@@ -14,6 +14,10 @@ namespace scx_gamer {
 struct KnownHelper {
     std::string_view pattern;  // glob, matched without regard to case against a program name
     std::string_view category; // appears in the verdict: "excluded:<category>:<name>"
+    // Started by a game, it still is no part of it: it does not inherit the game's class (a
+    // crash handler, a web helper, a shader compiler). Shells, interpreters and runtime wrappers
+    // do inherit: a game is often what they run next.
+    bool leaves_game_tree = false;
 };
 
 std::span<const KnownHelper> known_helpers();

@@ -194,6 +194,11 @@ std::optional<std::uint64_t> stat_thread_count(std::string_view stat) {
     return fields ? whole_number<std::uint64_t>((*fields)[17]) : std::nullopt;
 }
 
+std::optional<std::uint32_t> stat_parent(std::string_view stat) {
+    const auto fields = stat_fields<2>(stat); // state (3), ppid (4)
+    return fields ? whole_number<std::uint32_t>((*fields)[1]) : std::nullopt;
+}
+
 std::vector<std::string> split_nul_separated(const std::string& content, bool truncated) {
     std::vector<std::string> items;
     std::size_t start = 0;

@@ -107,6 +107,8 @@ bool stat_says_exiting(std::string_view stat);
 
 // The number of threads (field 20) of /proc/PID/stat text; nullopt if malformed.
 std::optional<std::uint64_t> stat_thread_count(std::string_view stat);
+// The parent's pid (field 4) of /proc/PID/stat text; nullopt if malformed.
+std::optional<std::uint32_t> stat_parent(std::string_view stat);
 
 // The Steam app id in an environment, per ProcessInfo::steam_app_id.
 std::optional<std::uint64_t>

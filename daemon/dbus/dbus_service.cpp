@@ -5,8 +5,11 @@
 #include "bus_loss.h"
 #include "core/error.h"
 #include "core/flags.h"
+#include "core/game_registry.h"
 #include "core/log.h"
+#include "core/proc_reader.h"
 #include "core/text.h"
+#include "core/unique_fd.h"
 #include "dbus_errors.h"
 #include "ml/game_key.h"
 #include "names.h"
@@ -17,8 +20,11 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <stdexcept>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <utility>
 
 namespace scx_gamer {
@@ -212,25 +218,97 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
     }
 
     void RegisterGame(sdbus::Result<>&& result, uint32_t pid) override {
+        register_game(std::move(result), pid, {});
+    }
+
+    void RegisterGameWithOptions(sdbus::Result<>&& result, uint32_t pid,
+                                 std::map<std::string, sdbus::Variant> options) override {
+        Controller::Registration registration;
+        if (!checked(result, [&] { registration = parse_registration_options(options); }))
+            return;
+        register_game(std::move(result), pid, std::move(registration));
+    }
+
+    // The process is pinned by a pidfd from the start: what was checked (it exists, its owner is
+    // the caller) is about the process registered, even if its pid is reused while polkit asks.
+    void register_game(sdbus::Result<>&& result, uint32_t pid,
+                       Controller::Registration registration) {
+        auto pin = std::make_shared<UniqueFd>();
         if (!checked(result, [&] {
-                std::error_code ec;
-                if (pid == 0 || !std::filesystem::exists("/proc/" + std::to_string(pid), ec))
-                    throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorFailed},
-                                       "no process with pid " + std::to_string(pid));
+                const sdbus::Error::Name failed{dbus_names::kErrorFailed};
+                const std::string no_such = "no process with pid " + std::to_string(pid);
+                if (pid == 0 || pid > static_cast<uint32_t>(std::numeric_limits<pid_t>::max()))
+                    throw sdbus::Error(failed, no_such);
+                *pin = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+                if (!*pin)
+                    throw sdbus::Error(failed, no_such);
+                check_caller_owns(pid);
+                if (!pinned_alive(*pin)) // the owner read was of the pinned process
+                    throw sdbus::Error(failed, no_such);
             }))
             return;
         authorize_then(std::move(result), dbus_names::kActionRegisterGame,
                        {{"pid", std::to_string(pid)}},
-                       [this, pid](sdbus::Result<>& reply, const AuthorizationSubject& caller) {
-                           controller_.register_game(pid, caller.bus_name);
+                       [this, pid, pin, registration](sdbus::Result<>& reply,
+                                                      const AuthorizationSubject& caller) {
+                           if (!pinned_alive(*pin))
+                               throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorFailed},
+                                                  "process " + std::to_string(pid) + " exited");
+                           Controller::Registration as = registration;
+                           as.owner = caller.bus_name;
+                           controller_.register_game(pid, as);
                            // The registration lives as long as the caller's connection.
                            clients_.watch(caller.bus_name);
-                           log_info("D-Bus: ", describe(caller), " registered pid ", pid);
+                           log_info("D-Bus: ", describe(caller), " registered pid ", pid,
+                                    as.via.empty() ? "" : " (" + as.via + ")");
                            reply.returnResults();
                        });
     }
 
+    static Controller::Registration
+    parse_registration_options(const std::map<std::string, sdbus::Variant>& options) {
+        const sdbus::Error::Name invalid_args{dbus_names::kErrorInvalidArgs};
+        Controller::Registration parsed;
+        for (const auto& [name, value] : options) {
+            if (name != "name" && name != "via")
+                throw sdbus::Error(invalid_args, "unknown option " + quote_for_message(name) +
+                                                     " (known: name, via)");
+            if (!value.containsValueOfType<std::string>())
+                throw sdbus::Error(invalid_args, "option " + name + " must be a string (s)");
+            std::string text = value.get<std::string>();
+            if (name == "via" && text != "launch" && text != "gamemode")
+                throw sdbus::Error(invalid_args,
+                                   "option via must be \"launch\" or \"gamemode\", not " +
+                                       quote_for_message(text));
+            (name == "name" ? parsed.name : parsed.via) = to_valid_utf8(text, kMaxGameNameBytes);
+        }
+        return parsed;
+    }
+
+    static bool pinned_alive(const UniqueFd& pidfd) {
+        return syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) == 0;
+    }
+
+    // Nobody makes another user's process a game, or ends its registration: the caller must own
+    // the process (real uid), or be root. Asked of the bus daemon, not of the caller.
+    void check_caller_owns(uint32_t pid) {
+        const AuthorizationSubject caller =
+            AuthorizationSubject::of_call(getObject().getCurrentlyProcessedMessage());
+        const auto owner = LinuxProcReader().owner(static_cast<pid_t>(pid));
+        if (caller.uid && *caller.uid == 0)
+            return;
+        if (!caller.uid || !owner || *caller.uid != *owner)
+            throw sdbus::Error(sdbus::Error::Name{dbus_names::kErrorAccessDenied},
+                               "pid " + std::to_string(pid) + " is not a process of the caller");
+    }
+
     void UnregisterGame(sdbus::Result<>&& result, uint32_t pid) override {
+        std::error_code ec;
+        if (!checked(result, [&] {
+                if (std::filesystem::exists("/proc/" + std::to_string(pid), ec))
+                    check_caller_owns(pid);
+            }))
+            return;
         authorize_then(
             std::move(result), dbus_names::kActionRegisterGame, {{"pid", std::to_string(pid)}},
             [this, pid](sdbus::Result<>& reply, const AuthorizationSubject& caller) {

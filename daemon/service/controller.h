@@ -81,9 +81,14 @@ class Controller {
     // naming the file and the reason; the file is then left as it was.
     virtual void persist() = 0;
 
-    // Explicit registration; `owner` is the caller's unique bus name. Throws Error when pid does
-    // not exist, GameLimitReached when its user or everyone has the most games allowed.
-    virtual void register_game(uint32_t pid, const std::string& owner) = 0;
+    // Explicit registration. Throws Error when pid does not exist, GameLimitReached when its user
+    // or everyone has the most games allowed.
+    struct Registration {
+        std::string owner; // the caller's unique bus name
+        std::string name;  // display name; empty: the classifier's name for the process
+        std::string via;   // how the caller found the game: "", "launch" or "gamemode"
+    };
+    virtual void register_game(uint32_t pid, const Registration& registration) = 0;
     // Returns false when pid was not registered.
     virtual bool unregister_game(uint32_t pid) = 0;
     // The bus client left: drop what it registered.

@@ -88,14 +88,21 @@ Daemon::Daemon(DaemonSettings settings)
     // What must happen when a game appears or leaves, in one place. Each listener runs behind
     // the registry's barrier, so a failure in one (a BPF map error) does not skip the others:
     // the kernel's maps first, then scx_loader, then the log and the bus.
-    games_.on_added([this](const Game& game) {
-        if (scheduler_)
-            scheduler_->add_game(game.pid);
-    });
+    // The detector's map of game trees is the scheduler's game map: watching the game's root
+    // there makes it (and, from then on, what it forks) a game for the scheduler.
     games_.on_added([this](const Game& game) {
         if (detector_)
             detector_->watch(game.pid);
+        if (scheduler_ && shares_game_map_)
+            scheduler_->games_changed();
+        else if (scheduler_)
+            scheduler_->add_game(game.pid);
+    });
+    games_.on_added([this](const Game& game) {
         watch_exit(game.pid);
+        adopt_descendants(game.pid);
+        if (games_.size() == 1) // the first game: the check runs while games are tracked
+            tree_check_timer_.arm(kTreeCheckInterval);
     });
     games_.on_added([this](const Game& game) {
         if (loader_)
@@ -110,14 +117,14 @@ Daemon::Daemon(DaemonSettings settings)
         follow_current_game(); // after GameDetected: its learned profile shows as Profile next
     });
     games_.on_removed([this](const Game& game) {
-        if (scheduler_)
+        if (detector_)
+            detector_->unwatch(game.pid); // its whole tree
+        if (scheduler_ && shares_game_map_)
+            scheduler_->games_changed();
+        else if (scheduler_)
             scheduler_->remove_game(game.pid);
     });
-    games_.on_removed([this](const Game& game) {
-        if (detector_)
-            detector_->unwatch(game.pid);
-        exit_watches_.erase(game.pid);
-    });
+    games_.on_removed([this](const Game& game) { exit_watches_.erase(game.pid); });
     games_.on_removed([this](const Game& game) {
         if (loader_)
             loader_->game_exited(game);
@@ -143,6 +150,11 @@ int Daemon::run() {
     exec_retry_timer_ = loop_.timer("exec retry", [this] { retry_pending_execs(); });
     restart_timer_ = loop_.timer("scheduler restart", [this] { restart_scheduler(); });
     exit_timer_ = loop_.timer("game exits", [this] { remove_exited_games(); });
+    tree_check_timer_ = loop_.timer("game tree check", [this] {
+        check_detector_misses();
+        if (games_.size() > 0)
+            tree_check_timer_.arm(kTreeCheckInterval);
+    });
     sigint_ = loop_.on_signal("SIGINT", SIGINT, [this] { loop_.exit(kExitOk); });
     sigterm_ = loop_.on_signal("SIGTERM", SIGTERM, [this] { loop_.exit(kExitOk); });
     sighup_ = loop_.on_signal("SIGHUP", SIGHUP, [this] { reload_config("SIGHUP"); });
@@ -151,9 +163,9 @@ int Daemon::run() {
                                       [this] { reload_config("a configuration file changed"); });
     start_learner(); // before the scan: a game found running is followed at once
 
+    start_detector(); // first: the scheduler reads the detector's map of game trees
     if (!settings_.loader_companion)
         attach_scheduler(scheduler_config(options_));
-    start_detector();
     scan_running_processes();
     // The stock scheduler serves the scx_stats socket itself; ours would take its path over.
     if (!settings_.loader_companion)
@@ -201,6 +213,7 @@ SchedulerConfig Daemon::scheduler_config(const Options& options) const {
     config.primary_cpus = resolve_primary_domain(options.primary_domain);
     config.daemon_tgid = static_cast<uint32_t>(getpid());
     config.exit_dump_len = options.exit_dump_len;
+    config.game_map_fd = detector_ ? detector_->game_map_fd() : -1;
     config.verbose = options.verbose;
     return config;
 }
@@ -208,8 +221,10 @@ SchedulerConfig Daemon::scheduler_config(const Options& options) const {
 void Daemon::attach_scheduler(const SchedulerConfig& config) {
     scheduler_.emplace(SchedulerBpf::open_and_load(config));
     scheduler_->attach();
-    for (const Game& game : games_.games())
-        scheduler_->add_game(game.pid);
+    shares_game_map_ = config.game_map_fd >= 0; // then the games are in the map already
+    if (!shares_game_map_)
+        for (const Game& game : games_.games())
+            scheduler_->add_game(game.pid);
     scheduler_exit_ = loop_.watch_readable("scheduler exit", scheduler_->exit_fd(),
                                            [this] { on_scheduler_exit(); });
 }
@@ -384,6 +399,21 @@ void Daemon::on_detector_events() {
     if (const uint64_t drops = detector_->dropped(); drops != detector_drops_seen_) {
         detector_drops_seen_ = drops;
         rescan_after_drops();
+        check_game_trees(); // a tree's end may have been among the records lost
+    }
+    check_detector_misses();
+}
+
+// The kernel skips a run of a hook now and then (it counts it as missed): under a storm of exits,
+// the exit hook's, and the members that ended stay in the game map. Their pids could be reused
+// by processes that are no game's: they are taken out here, and a tree left empty ends. Members'
+// exits send no record, so this is also checked on a timer while games are tracked.
+void Daemon::check_detector_misses() {
+    if (!detector_)
+        return;
+    if (const uint64_t misses = detector_->missed(); misses != detector_misses_seen_) {
+        detector_misses_seen_ = misses;
+        check_game_trees();
     }
 }
 
@@ -431,11 +461,19 @@ void Daemon::handle_record(const DetectorRecord& record) {
         consider_exec(record);
         break;
     case GAMER_EV_RENAME:
-        if (!games_.find(event.tgid))
+        if (event.flags & GAMER_EVF_WATCHED && !games_.find(event.tgid))
+            check_tree_member(event.tgid,
+                              read_process_info(*proc_, static_cast<pid_t>(event.tgid)));
+        else if (!games_.find(event.tgid))
             consider(event.tgid, "rename");
         break;
-    case GAMER_EV_EXIT:
-        games_.remove(event.tgid);
+    case GAMER_EV_JOIN:
+        log_debug("pid ", event.tgid, " (",
+                  std::string(event.comm, strnlen(event.comm, sizeof(event.comm))),
+                  ") joined game ", event.root, ": inherited from pid ", event.ppid);
+        break;
+    case GAMER_EV_EXIT: // the last process of a game's tree ended
+        games_.remove(event.root ? event.root : event.tgid);
         break;
     default:
         log_debug("detector: ignoring event of unknown kind ", event.kind);
@@ -447,6 +485,19 @@ void Daemon::handle_record(const DetectorRecord& record) {
 // that). A record cut short may lack the Steam app id; only then is /proc read instead.
 void Daemon::consider_exec(const DetectorRecord& record) {
     const gamer_event& event = record.event;
+    // A process of a game's tree that is no game's root: it is part of that game already, unless
+    // it now runs a helper that is not.
+    // (The record's flag says so as of the exec; a process the daemon adopted since is asked.)
+    if (!games_.find(event.tgid) &&
+        (event.flags & GAMER_EVF_WATCHED || (detector_ && detector_->tree_of(event.tgid)))) {
+        const std::string comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
+        check_tree_member(event.tgid,
+                          record.exec ? process_info_at_exec(*proc_, static_cast<pid_t>(event.tgid),
+                                                             static_cast<pid_t>(event.ppid), comm,
+                                                             *record.exec)
+                                      : read_process_info(*proc_, static_cast<pid_t>(event.tgid)));
+        return;
+    }
     if (record.exec && record.exec->complete) {
         const std::string comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
         register_if_game(event.tgid,
@@ -512,6 +563,11 @@ void Daemon::register_if_game(uint32_t tgid, const std::optional<ProcessInfo>& i
     }
     if (!verdict.is_game)
         return;
+    if (const auto root = detector_ ? detector_->tree_of(tgid) : std::nullopt) {
+        log_debug("pid ", tgid, " (", verdict.name, ") is a game, and part of game ", *root,
+                  " already");
+        return;
+    }
     const std::optional<uid_t> uid = proc_->owner(static_cast<pid_t>(tgid));
     if (const Eligibility eligibility = game_eligibility(uid, eligibility_, *sessions_);
         !eligibility.eligible) {
@@ -558,9 +614,108 @@ void Daemon::watch_exit(uint32_t pid) {
     });
 }
 
+// The game's root process has ended. The game goes on while a process of its tree lives; the
+// detector reports the end of the last one. This catches what that report may miss.
 void Daemon::remove_exited_games() {
     for (const uint32_t pid : std::exchange(exited_games_, {}))
+        if (!tree_lives(pid))
+            games_.remove(pid);
+}
+
+// Whether a process of the game's tree still runs; without a detector the root is the game.
+bool Daemon::tree_lives(uint32_t root) const {
+    if (!detector_)
+        return process_alive(root);
+    const auto members = detector_->members(root);
+    return std::any_of(members.begin(), members.end(), process_alive);
+}
+
+// Every game whose tree has no live process ends; members that ended (their exit unreported)
+// leave their tree.
+void Daemon::check_game_trees() {
+    std::vector<uint32_t> ended;
+    bool released_any = false;
+    for (const Game& game : games_.games()) {
+        if (!detector_) {
+            if (!process_alive(game.pid))
+                ended.push_back(game.pid);
+            continue;
+        }
+        bool lives = false;
+        for (const uint32_t tgid : detector_->members(game.pid)) {
+            if (process_alive(tgid)) {
+                lives = true;
+                continue;
+            }
+            if (detector_->release(tgid)) {
+                released_any = true;
+                log_debug("pid ", tgid, " left game ", game.pid, ": it ended unreported");
+            }
+        }
+        if (!lives)
+            ended.push_back(game.pid);
+    }
+    if (released_any && scheduler_ && shares_game_map_)
+        scheduler_->games_changed();
+    for (const uint32_t pid : ended)
         games_.remove(pid);
+}
+
+// A process of a game's tree exec'd or renamed itself: a helper leaves the tree (and is no game
+// any more); anything else stays part of the game.
+void Daemon::check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info) {
+    if (!info || !detector_)
+        return;
+    const auto why = leaves_game_tree(classifier_.rules(), *info);
+    if (!why)
+        return;
+    const auto released = detector_->release(tgid);
+    if (!released)
+        return;
+    if (scheduler_ && shares_game_map_)
+        scheduler_->games_changed();
+    log_info("pid ", tgid, " (", info->comm, ") left game ", released->root, ": ", *why);
+    if (released->tree_emptied)
+        games_.remove(released->root);
+}
+
+// Processes the root started before it became a game (a launcher found by its exec, a process
+// GameMode registers after it forked) join its tree as if they had been forked since. A process
+// that ends meanwhile is taken out again: its exit may have passed before it joined.
+void Daemon::adopt_descendants(uint32_t root) {
+    if (!detector_)
+        return;
+    std::multimap<uint32_t, uint32_t> children; // ppid -> tgid
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename();
+        if (name.empty() || name.size() > 10 ||
+            name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        const uint32_t tgid = static_cast<uint32_t>(std::stoul(name));
+        const auto stat = read_file_prefix("/proc/" + name + "/stat", 4096);
+        if (const auto ppid = stat ? stat_parent(*stat) : std::nullopt)
+            children.emplace(*ppid, tgid);
+    }
+    std::vector<uint32_t> pending{root};
+    for (size_t i = 0; i < pending.size() && pending.size() <= GAMER_MAX_TREE_PROCS; i++) {
+        const auto [first, last] = children.equal_range(pending[i]);
+        for (auto it = first; it != last; ++it) {
+            const uint32_t tgid = it->second;
+            const auto info = read_process_info(*proc_, static_cast<pid_t>(tgid));
+            if (!info || leaves_game_tree(classifier_.rules(), *info))
+                continue;
+            if (!detector_->join(tgid, root))
+                continue; // a bound reached, or in a tree already
+            if (!process_alive(tgid))
+                if (const auto released = detector_->release(tgid);
+                    released && released->tree_emptied)
+                    exited_games_.push_back(root), exit_timer_.arm(std::chrono::microseconds(0));
+            log_debug("pid ", tgid, " (", info->comm, ") joined game ", root,
+                      ": started by it before it was one");
+            pending.push_back(tgid);
+        }
+    }
 }
 
 void Daemon::scan_running_processes() {
@@ -601,6 +756,7 @@ StatsMap Daemon::stats() const {
     if (detector_) {
         out["nr_detector_drops"] = detector_->dropped();
         out["nr_detector_misses"] = detector_->missed();
+        out["nr_tree_full"] = detector_->tree_full();
     }
     if (!scheduler_)
         return out;
@@ -767,19 +923,30 @@ void Daemon::reattach_scheduler(const SchedulerConfig& config) {
     }
 }
 
-void Daemon::register_game(uint32_t pid, const std::string& owner) {
+void Daemon::register_game(uint32_t pid, const Registration& registration) {
     auto info = read_process_info(*proc_, static_cast<pid_t>(pid));
     if (!info)
         throw Error("no process with pid " + std::to_string(pid));
     if (games_.find(pid))
         return;
+    if (const auto root = detector_ ? detector_->tree_of(pid) : std::nullopt) {
+        log_info("pid ", pid, " is part of game ", *root, " already");
+        return;
+    }
     const Verdict verdict = classifier_.classify(*info);
+    std::string reason(kRegisteredReason);
+    if (!registration.via.empty())
+        reason += ":" + registration.via;
     const AddResult added =
-        games_.add(Game{pid, verdict.name, info->exe, std::string(kRegisteredReason), realtime_us(),
-                        owner, info->steam_app_id, proc_->owner(static_cast<pid_t>(pid))});
+        games_.add(Game{pid, registration.name.empty() ? verdict.name : registration.name,
+                        info->exe, reason, realtime_us(), registration.owner, info->steam_app_id,
+                        proc_->owner(static_cast<pid_t>(pid))});
     if (added == AddResult::user_limit || added == AddResult::total_limit)
         throw GameLimitReached("pid " + std::to_string(pid) +
                                " is not registered: " + limit_reason(added, games_.limits()));
+    // As for a detected game: a process that had begun to exit has no exit report coming.
+    if (added == AddResult::added && !process_alive(pid) && !tree_lives(pid))
+        games_.remove(pid);
 }
 
 bool Daemon::unregister_game(uint32_t pid) {

@@ -71,7 +71,7 @@ class Daemon final : public Controller {
     ApplyOutcome set_profile(const std::string& name) override;
     ApplyOutcome apply_flags(const std::vector<std::string>& flags) override;
     void persist() override;
-    void register_game(uint32_t pid, const std::string& owner) override;
+    void register_game(uint32_t pid, const Registration& registration) override;
     bool unregister_game(uint32_t pid) override;
     void client_vanished(const std::string& owner) override;
     void subscribe(ControllerEvents events) override;
@@ -106,6 +106,13 @@ class Daemon final : public Controller {
     void retry_pending_execs();
     void watch_exit(uint32_t pid);
     void remove_exited_games();
+    // Game trees (bpf/intf.h): whether a process of root's tree still runs; ending the games
+    // whose tree is gone; a member's exec or rename; the root's earlier children joining.
+    bool tree_lives(uint32_t root) const;
+    void check_game_trees();
+    void check_detector_misses();
+    void check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info);
+    void adopt_descendants(uint32_t root);
     void scan_running_processes();
     void rescan_after_drops();
     void apply_detection_policy();
@@ -143,6 +150,9 @@ class Daemon final : public Controller {
     std::map<std::pair<std::optional<uid_t>, std::string>, std::chrono::steady_clock::time_point>
         refusals_logged_;
     uint64_t detector_drops_seen_ = 0;
+    uint64_t detector_misses_seen_ = 0;
+    // The scheduler reads the detector's map of game trees as its game map (SchedulerConfig).
+    bool shares_game_map_ = false;
     std::chrono::steady_clock::time_point last_rescan_;
     Classifier classifier_;
     GameRegistry games_;
@@ -183,6 +193,8 @@ class Daemon final : public Controller {
     // After the ring buffer dropped records (a flood of execs), /proc is scanned again so that a
     // game whose exec record was lost is found; at most this often, as a scan reads every process.
     static constexpr auto kRescanInterval = std::chrono::seconds(2);
+    // How often missed runs of the detector's hooks are looked for while games are tracked.
+    static constexpr auto kTreeCheckInterval = std::chrono::seconds(2);
     // How often to try the system bus again after losing it (ours and the companion's link): a
     // restarted dbus-daemon is back within a second or two, and a connect attempt costs next to
     // nothing.
@@ -191,7 +203,7 @@ class Daemon final : public Controller {
     // Event sources last: they are dropped first, before what their callbacks use.
     EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
         exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_,
-        exit_timer_, rescan_timer_;
+        exit_timer_, rescan_timer_, tree_check_timer_;
 };
 
 } // namespace scx_gamer

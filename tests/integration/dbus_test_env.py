@@ -397,8 +397,11 @@ def sleeper():
     """A harmless long-running process to register as a game; the caller kills it.
 
     Popen returns once exec has closed the child's close-on-exec fds, which the kernel does
-    before it renames the task: wait until /proc shows "sleep" so the name is settled."""
-    process = subprocess.Popen(["sleep", "600"])
+    before it renames the task: wait until /proc shows "sleep" so the name is settled.
+
+    It runs as nobody, the unprivileged caller of these tests: only a process's owner (or root)
+    may register it as a game."""
+    process = subprocess.Popen(as_nobody(["sleep", "600"]) if os.getuid() == 0 else ["sleep", "600"])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -73,8 +73,12 @@ StatsMap FakeController::stats() const {
 
 std::vector<Game> FakeController::games() const {
     std::vector<Game> out;
+    std::error_code ignored;
     for (const auto& [pid, game] : games_)
-        out.push_back(game);
+        // A registered game whose process is gone has ended, as for the daemon (scxgamerctl
+        // launch waits for that); the detector's stand-ins (DetectGame) have no process.
+        if (!game.registered_by || std::filesystem::exists("/proc/" + std::to_string(pid), ignored))
+            out.push_back(game);
     return out;
 }
 
@@ -108,8 +112,11 @@ void FakeController::persist() {
     calls_.push_back(joined("persist profile=" + profile_, flags_));
 }
 
-void FakeController::register_game(uint32_t pid, const std::string& owner) {
-    calls_.push_back("register_game " + std::to_string(pid) + " " + owner);
+void FakeController::register_game(uint32_t pid, const Registration& registration) {
+    const std::string& owner = registration.owner;
+    calls_.push_back("register_game " + std::to_string(pid) + " " + owner +
+                     (registration.name.empty() ? "" : " name=" + registration.name) +
+                     (registration.via.empty() ? "" : " via=" + registration.via));
     const std::filesystem::path proc = "/proc/" + std::to_string(pid);
     if (pid == 0 || !std::filesystem::exists(proc))
         throw Error("no process with pid " + std::to_string(pid));
@@ -118,9 +125,11 @@ void FakeController::register_game(uint32_t pid, const std::string& owner) {
     Game game;
     game.pid = pid;
     std::ifstream(proc / "comm") >> game.name;
+    if (!registration.name.empty())
+        game.name = registration.name;
     std::error_code ignored;
     game.exe = std::filesystem::read_symlink(proc / "exe", ignored).string();
-    game.reason = "registered";
+    game.reason = registration.via.empty() ? "registered" : "registered:" + registration.via;
     game.detected_at_us = realtime_us();
     game.registered_by = owner;
     const Game& added = games_.emplace(pid, std::move(game)).first->second;

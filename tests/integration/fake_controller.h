@@ -29,7 +29,7 @@ class FakeController final : public Controller {
     // Records "persist profile=PROFILE FLAGS..." (the state it would save); throws Error with the
     // message set by fail_persist() instead, if any.
     void persist() override;
-    void register_game(uint32_t pid, const std::string& owner) override;
+    void register_game(uint32_t pid, const Registration& registration) override;
     bool unregister_game(uint32_t pid) override;
     void client_vanished(const std::string& owner) override;
     void subscribe(ControllerEvents events) override;

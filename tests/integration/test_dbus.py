@@ -1144,8 +1144,8 @@ class CliTest(SystemBusTestCase):
         pid_line, games_line = result.stdout.strip().splitlines()[-2:]
         pid = int(pid_line)
         games = {g["pid"]: g for g in json.loads(games_line)}
-        self.assertEqual(games[pid]["reason"], "registered")
-        self.assertEqual(games[pid]["name"], "sh")
+        self.assertEqual(games[pid]["reason"], "registered:launch")
+        self.assertEqual(games[pid]["name"], "sh")  # the command's name, registered before exec
         # scxgamerctl has exited: its registration is gone.
         owner = next(c.split()[2] for c in self.fixture.calls()
                      if c.startswith(f"register_game {pid} "))
@@ -1260,13 +1260,15 @@ class NotificationAgentTest(SystemBusTestCase):
         self.assertEqual(len(self.notify_calls()), 1)
 
     def test_no_notify_option_opts_out(self):
+        # With the GameMode bridge off too, the agent has nothing to do.
+        self.write_config("gamemode = false\n")
         result = self.run_agent("--no-notify")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("--no-notify", result.stderr)
         self.assertEqual(self.notify_calls(), [])
 
     def test_config_file_opts_out(self):
-        self.write_config("# no popups while playing\nnotify = false\n")
+        self.write_config("# no popups while playing\nnotify = false\ngamemode = false\n")
         result = self.run_agent()
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("agent.toml", result.stderr)

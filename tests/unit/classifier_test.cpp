@@ -356,3 +356,59 @@ TEST(WinePaths, ProgramPath) {
 
 } // namespace
 } // namespace scx_gamer
+
+namespace scx_gamer {
+namespace {
+
+// Game trees: which processes started by a game leave its tree (docs/games.md, "Process trees").
+std::optional<std::string> leaves(const FakeProcess& process,
+                                  const Classifier& classifier = Classifier{}) {
+    FakeProcReader reader;
+    reader.add(kPid, process);
+    const auto info = read_process_info(reader, kPid);
+    if (!info)
+        throw std::runtime_error("process vanished");
+    return leaves_game_tree(classifier.rules(), *info);
+}
+
+TEST(GameTree, CrashHandlersWebHelpersAndShaderCompilersLeave) {
+    EXPECT_EQ(leaves(native("crashpad_handle", "/g/crashpad_handler", {"/g/crashpad_handler"},
+                            steam_env())),
+              "crash-handler:crashpad_handler");
+    EXPECT_EQ(leaves(native("steamwebhelper", kSteam + "/ubuntu12_64/steamwebhelper",
+                            {"steamwebhelper"})),
+              "launcher:steamwebhelper");
+    EXPECT_EQ(leaves(native("fossilize_repla", kSteam + "/ubuntu12_64/fossilize_replay",
+                            {"fossilize_replay"}, steam_env())),
+              "steam-runtime:fossilize_replay");
+    EXPECT_EQ(leaves(wine("UnityCrashHandl", "Z:\\g\\UnityCrashHandler64.exe")),
+              "crash-handler:UnityCrashHandler64.exe");
+    EXPECT_EQ(leaves(wine("explorer.exe", "C:\\windows\\system32\\explorer.exe")),
+              "wine-system:explorer.exe");
+}
+
+TEST(GameTree, ChainLinksAndTheGameItselfStay) {
+    EXPECT_EQ(leaves(native("sh", "/usr/bin/dash", {"/bin/sh", "./start.sh"}, steam_env())),
+              std::nullopt);
+    EXPECT_EQ(leaves(native("reaper", kSteam + "/ubuntu12_32/reaper", {"reaper"}, steam_env())),
+              std::nullopt);
+    EXPECT_EQ(leaves(native("bwrap", "/usr/bin/bwrap", {"bwrap"})), std::nullopt);
+    EXPECT_EQ(leaves(native("wineserver", kSteam + "/wineserver", {"wineserver"})), std::nullopt);
+    EXPECT_EQ(leaves(native("MyGame", "/g/MyGame", {"/g/MyGame"}, steam_env())), std::nullopt);
+    EXPECT_EQ(leaves(wine("eldenring.exe", "Z:\\g\\eldenring.exe")), std::nullopt);
+    // A Wine loader with no .exe yet: "wine*" is never compared, so it stays.
+    EXPECT_EQ(leaves(native("wine64-preloade", kProton, {kProton})), std::nullopt);
+}
+
+TEST(GameTree, RulesDecideFirst) {
+    const auto excluding = with_rules("[exclude]\nnames = [\"MyLauncher\"]\n");
+    EXPECT_EQ(leaves(native("MyLauncher", "/g/MyLauncher", {"/g/MyLauncher"}), excluding),
+              "rule:name=MyLauncher");
+    const auto including = with_rules("[include]\nnames = [\"crashpad_handler\"]\n");
+    EXPECT_EQ(leaves(native("crashpad_handle", "/g/crashpad_handler", {"/g/crashpad_handler"}),
+                     including),
+              std::nullopt);
+}
+
+} // namespace
+} // namespace scx_gamer

@@ -77,8 +77,8 @@ TEST(DetectorRecord, AnArgcBeyondTheStringsLeavesNoEnvironment) {
     EXPECT_THAT(record->exec->environment, IsEmpty());
 }
 
-TEST(DetectorRecord, RenamesAndExitsHaveNoStrings) {
-    for (const uint32_t kind : {GAMER_EV_RENAME, GAMER_EV_EXIT}) {
+TEST(DetectorRecord, RenamesExitsAndJoinsHaveNoStrings) {
+    for (const uint32_t kind : {GAMER_EV_RENAME, GAMER_EV_EXIT, GAMER_EV_JOIN}) {
         const auto record = decode_detector_record(plain_record(kind));
         ASSERT_TRUE(record);
         EXPECT_EQ(record->event.kind, kind);

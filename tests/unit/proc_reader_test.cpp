@@ -241,6 +241,13 @@ TEST(StatThreadCount, ReadsField20AfterTheComm) {
     EXPECT_EQ(stat_thread_count("430 x S 1 430"), std::nullopt);
 }
 
+TEST(StatParent, ReadsField4AfterTheComm) {
+    EXPECT_EQ(stat_parent("430 (a) b) c) S 17 430 430 0 -1\n"), 17U);
+    EXPECT_EQ(stat_parent("430 (x) S"), std::nullopt);
+    EXPECT_EQ(stat_parent("430 (x) S -1 2"), std::nullopt);
+    EXPECT_EQ(stat_parent("430 x S 1 430"), std::nullopt);
+}
+
 // Eligibility for game treatment is decided on the real uid (the first of the four).
 TEST(ParseStatusUid, TakesTheRealUid) {
     EXPECT_EQ(parse_status_uid("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t100\n"), 1000U);

@@ -240,6 +240,8 @@ def privileged_calls(methods, own_pid):
         "ApplyFlagsWithOptions": ("asa{sv}", (["--game-slice-us", "700"], persist_off),
                                   lambda b: "700" in [str(f) for f in b.get("Flags")]),
         "RegisterGame": ("u", (dbus.UInt32(own_pid),), None),
+        "RegisterGameWithOptions": ("ua{sv}", (dbus.UInt32(own_pid), {"via": dbus.String("launch")}),
+                                    None),
         "UnregisterGame": ("u", (dbus.UInt32(own_pid),), None),
         # Authorized, it reaches the learned profiles; there is none by that name.
         "DeleteLearnedProfile": ("s", ("no-such-game",), None),

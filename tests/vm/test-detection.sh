@@ -42,14 +42,14 @@ check "and its tgid left the game map" wait_for 2 bash -c "$(declare -f in_game_
 
 # The detector's exit report can go missing (the kernel skips a tracing program on a CPU where
 # an instance of it is preempted); the game's pidfd still reports the exit. Simulated by
-# taking the game out of the detector's watch map behind the daemon's back.
+# taking the game out of the detector's game map behind the daemon's back.
 SteamAppId=480 "$workdir/MyGame" --seconds 30 --threads 2 &
 unwatched=$!
 check "second game detected" wait_for_ms 1000 log_has "$DAEMON_LOG" "game detected: MyGame (pid $unwatched"
 key_bytes() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 # shellcheck disable=SC2046 # four separate byte arguments
-check "its tgid taken out of the detector's watch map" \
-    bpftool map delete name watched_tgids key $(key_bytes "$unwatched")
+check "its tgid taken out of the detector's game map" \
+    bpftool map delete name game_tgids key $(key_bytes "$unwatched")
 kill "$unwatched"; wait "$unwatched" 2>/dev/null || true
 check "its exit is reported all the same (pidfd)" \
     wait_for_ms 1000 log_has "$DAEMON_LOG" "game exited: MyGame (pid $unwatched)"
