@@ -89,8 +89,14 @@ denied SetProfile SetProfile lowlatency
 denied SetProfileWithOptions SetProfileWithOptions lowlatency "{'persist': <true>}"
 denied ApplyFlags ApplyFlags "['--slice-us', '3000']"
 denied ApplyFlagsWithOptions ApplyFlagsWithOptions "['--slice-us', '3000']" "{}"
-denied RegisterGame RegisterGame "uint32 $$"
-denied UnregisterGame UnregisterGame "uint32 $$"
+# Registering needs a process of the caller's own (checked before polkit is asked): nobody's.
+# (exec: the pid is nobody's sleep itself, not a root shell running as_nobody)
+bash -c 'exec setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all sleep 120' &
+nobodys=$!
+denied RegisterGame RegisterGame "uint32 $nobodys"
+denied UnregisterGame UnregisterGame "uint32 $nobodys"
+kill "$nobodys" 2>/dev/null || true
+wait "$nobodys" 2>/dev/null || true
 ctl_out=$(as_nobody "$CTL" set-profile lowlatency 2>&1) && ctl_status=0 || ctl_status=$?
 echo "$ctl_out" | show
 check "polkit absent, non-root scxgamerctl set-profile: exit 1" test "$ctl_status" -eq 1
