@@ -100,6 +100,36 @@ public_copy() {
 }
 
 # stat_of FIELD: that field of the daemon's scx_stats reply (at any depth); stat_is FIELD VALUE.
+# cpu_ticks PID: user + system time of a process so far, in clock ticks (getconf CLK_TCK a second).
+cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat") || return 1
+    stat=${stat##*) } # after "pid (comm) ": field 3 onwards
+    # shellcheck disable=SC2086 # split into fields
+    set -- $stat
+    echo $((${12} + ${13})) # utime and stime: fields 14 and 15
+}
+
+# start_player_session SECONDS: user `player` (created if need be) logged in on seat0's
+# foreground VT through PAM and logind for SECONDS, as a user at the machine; sets player_uid and
+# waits until the session is active.
+start_player_session() {
+    id player >/dev/null 2>&1 || useradd --create-home player
+    # shellcheck disable=SC2034 # the tests use it
+    player_uid=$(id -u player)
+    systemd-run --quiet --unit=player-seat -p PAMName=login -p User=player -p TTYPath=/dev/tty1 \
+        -p StandardInput=tty-force -p StandardOutput=journal sleep "$1"
+    wait_for 30 player_active
+}
+player_active() { loginctl show-user player -p State --value 2>/dev/null | grep -qx active; }
+
+# The bus policy that lets a stand-in scx_loader (root) own org.scx.Loader on the system bus.
+allow_loader_standin() {
+    install -m 0644 "$(dirname "${BASH_SOURCE[0]}")/fixtures/org.scx.Loader-standin.conf" \
+        /etc/dbus-1/system.d/org.scx.Loader-standin.conf
+    busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+}
+
 stat_of() {
     python3 - "$1" <<'PY'
 import json, socket, sys

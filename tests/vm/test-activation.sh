@@ -158,15 +158,7 @@ check "after root's start: the same scheduler is attached" \
 # ---- scx_loader in charge (a stand-in owning org.scx.Loader) ----
 run_ok "systemctl stop scx.service" systemctl stop scx.service
 check "sched_ext is disabled" wait_for 30 state_is disabled
-cat >/etc/dbus-1/system.d/org.scx.Loader-standin.conf <<'EOF'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <policy user="root"><allow own="org.scx.Loader"/></policy>
-  <policy context="default"><allow send_destination="org.scx.Loader"/></policy>
-</busconfig>
-EOF
-busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+allow_loader_standin
 cat >/etc/systemd/system/scx_loader.service <<EOF
 [Unit]
 Description=scx_loader stand-in (tests/vm/test-activation.sh): owns org.scx.Loader, runs nothing

@@ -29,15 +29,6 @@ hz=$(getconf CLK_TCK)
 
 spin='while :; do :; done'
 
-# cpu_ticks PID: user + system time of a process so far, in clock ticks.
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat") || return 1
-    stat=${stat##*) } # after "pid (comm) ": field 3 onwards
-    # shellcheck disable=SC2086 # split into fields
-    set -- $stat
-    echo $((${12} + ${13})) # utime and stime: fields 14 and 15
-}
 # measure PID...: the CPU share of each process over $seconds, in percent of one CPU, one a line.
 measure() {
     local pid start=() t0 t1 i=0

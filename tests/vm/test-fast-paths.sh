@@ -30,14 +30,6 @@ hz=$(getconf CLK_TCK)
 spin='while :; do :; done'
 [ "$ncpus" -ge 2 ] || { echo "Bail out! needs 2 CPUs or more"; exit 1; }
 
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat") || return 1
-    stat=${stat##*) }
-    # shellcheck disable=SC2086 # split into fields
-    set -- $stat
-    echo $((${12} + ${13}))
-}
 
 start_daemon || { fail "daemon attaches"; finish; exit 1; }
 

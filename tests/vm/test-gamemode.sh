@@ -34,12 +34,7 @@ start_daemon --verbose || { fail "daemon starts"; finish; exit 1; }
 check "the daemon owns $BUS" wait_for 30 busctl --system status "$BUS"
 
 # A user at the machine: a login session on seat0's foreground VT, through PAM and logind.
-id player >/dev/null 2>&1 || useradd --create-home player
-player_uid=$(id -u player)
-systemd-run --quiet --unit=player-seat -p PAMName=login -p User=player -p TTYPath=/dev/tty1 \
-    -p StandardInput=tty-force -p StandardOutput=journal sleep 900
-player_active() { loginctl show-user player -p State --value 2>/dev/null | grep -qx active; }
-check "player has an active local session" wait_for 30 player_active
+check "player has an active local session" start_player_session 900
 cleanup() { pkill -u player 2>/dev/null || true; systemctl stop player-seat 2>/dev/null || true; }
 trap cleanup EXIT
 

@@ -146,15 +146,7 @@ journal_has() { journalctl --no-pager -o cat -u "$1" | grep -qF -- "$2"; }
 
 # ---- scx_loader: companion mode ----------------------------------------------------------------
 echo "# scx_loader (at $SECONDS s)"
-cat >/etc/dbus-1/system.d/org.scx.Loader-standin.conf <<'EOF'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <policy user="root"><allow own="org.scx.Loader"/></policy>
-  <policy context="default"><allow send_destination="org.scx.Loader"/></policy>
-</busconfig>
-EOF
-busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+allow_loader_standin
 # Where the package puts it, so that systemctl enable/disable behave as on CachyOS.
 cat >/usr/lib/systemd/system/scx_loader.service <<EOF
 [Unit]

@@ -49,15 +49,6 @@ spinner=$!
 check "spinning game detected" wait_for 10 log_has "$DAEMON_LOG" "game detected: SpinGame (pid $spinner"
 check "spinning game in the game map" wait_for 5 in_game_map "$spinner"
 
-# cpu_ticks PID: user + system time of a process so far, in clock ticks.
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat") || return 1
-    stat=${stat##*) }
-    # shellcheck disable=SC2086 # split into fields
-    set -- $stat
-    echo $((${12} + ${13}))
-}
 nice -n 19 bash -c 'while :; do :; done' &
 hog=$!
 before=$(cpu_ticks "$hog")

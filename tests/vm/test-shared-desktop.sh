@@ -85,12 +85,7 @@ check "... both still run" kill -0 "$nobody_wine" "$nobody_steam"
 kill "$nobody_wine" "$nobody_steam" 2>/dev/null || true
 
 # A user at the machine: a login session on seat0's foreground VT, through PAM and logind.
-id player >/dev/null 2>&1 || useradd --create-home player
-player_uid=$(id -u player)
-systemd-run --quiet --unit=player-seat -p PAMName=login -p User=player -p TTYPath=/dev/tty1 \
-    -p StandardInput=tty-force -p StandardOutput=journal sleep 600
-player_active() { loginctl show-user player -p State --value 2>/dev/null | grep -qx active; }
-check "player has an active local session" wait_for 30 player_active
+check "player has an active local session" start_player_session 600
 spawn_as_player() { exec setpriv --reuid="$player_uid" --regid="$player_uid" --clear-groups -- "$@"; }
 spawn_as_player bash -c "exec -a 'PlayerGame.exe' sleep 60" &
 player_game=$!
