@@ -412,14 +412,17 @@ std::string remove_gamer_section(std::string_view text, const std::string& sourc
     if (!layout)
         return std::string(text);
     const std::string eol = line_ending_of(text);
-    const std::string blank_line = eol + eol;
     std::size_t begin = lines.begin(layout->marker_line.value_or(layout->header_line));
     const std::size_t end = lines.end(layout->last_line);
     // The blank line append_section() put before the marker goes too, when nothing but another
     // blank line (or the end of the file) follows.
+    // The line before that blank one may end in either style: a file that mixes them takes its
+    // style from its first line, so the blank line is an eol after any line end.
     const std::string_view head = text.substr(0, begin);
     const std::string_view tail = text.substr(end);
-    if (head.ends_with(blank_line) && (tail.empty() || tail.starts_with(eol)))
+    const bool blank_before = head.ends_with(eol) && head.size() > eol.size() &&
+                              head[head.size() - eol.size() - 1] == '\n';
+    if (blank_before && (tail.empty() || tail.starts_with(eol)))
         begin -= eol.size();
     std::string edited = std::string(text.substr(0, begin)) + std::string(tail);
     if (added_final_newline && tail.empty() && std::string_view(edited).ends_with(eol))

@@ -72,6 +72,18 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
     return length;
 }
 
+std::size_t dbus_sequence_length(std::string_view text, std::size_t i) {
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length < 3) // noncharacters take three or four bytes
+        return length;
+    char32_t code_point = static_cast<unsigned char>(text[i]) & (0x7f >> length);
+    for (std::size_t k = 1; k < length; ++k)
+        code_point = (code_point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    const bool noncharacter =
+        (code_point >= 0xfdd0 && code_point <= 0xfdef) || (code_point & 0xfffe) == 0xfffe;
+    return noncharacter ? 0 : length;
+}
+
 std::optional<std::size_t> find_non_text_byte(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size()) {
@@ -97,7 +109,7 @@ std::string to_valid_utf8(std::string_view text, std::size_t max_bytes) {
     out.reserve(std::min(text.size(), max_bytes));
     std::size_t i = 0;
     while (i < text.size()) {
-        std::size_t length = utf8_sequence_length(text, i);
+        std::size_t length = dbus_sequence_length(text, i);
         const bool valid = length > 0 && text[i] != '\0'; // D-Bus strings hold no NUL
         const std::string_view piece = valid ? text.substr(i, length) : kReplacement;
         if (out.size() + piece.size() > max_bytes)
@@ -114,7 +126,7 @@ std::string escape_for_log(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size()) {
         const auto byte = static_cast<unsigned char>(text[i]);
-        const std::size_t length = utf8_sequence_length(text, i);
+        const std::size_t length = dbus_sequence_length(text, i);
         if (byte == '\n') {
             out += "\\n";
         } else if (length == 0 || (byte < 0x20 && byte != '\t') || byte == 0x7f) {

@@ -24,6 +24,9 @@ std::string_view windows_basename(std::string_view path);
 // The length of the valid UTF-8 sequence at text[i] (1 for ASCII), or 0 when the bytes there are
 // not UTF-8 (RFC 3629: overlong, surrogate, beyond U+10FFFF, cut short). i < text.size().
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+// The same, and 0 for a noncharacter (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF): valid UTF-8 that sd-bus
+// refuses in a string (systemd's unichar_is_valid()), so not fit for D-Bus or the journal.
+std::size_t dbus_sequence_length(std::string_view text, std::size_t i);
 
 // Text from a process or a client made fit for D-Bus, JSON and stored files: valid UTF-8 with
 // each byte that starts no valid sequence (and each NUL) replaced by U+FFFD, cut on a character

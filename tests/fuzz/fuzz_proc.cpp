@@ -73,7 +73,8 @@ std::optional<pid_t> reference_ppid(std::string_view status) {
     std::string_view value = status.substr(key + 6);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
         value.remove_prefix(1);
-    value = value.substr(0, value.find('\n'));
+    // The first field: /proc ends it with a newline (PPid), or a tab before the next (Uid).
+    value = value.substr(0, value.find_first_of("\n\t "));
     const auto ppid = decimal(value, static_cast<std::uint64_t>(INT32_MAX));
     return ppid ? std::optional(static_cast<pid_t>(*ppid)) : std::nullopt;
 }
