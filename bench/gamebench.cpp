@@ -1,20 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // gamebench — a synthetic game that measures how well the CPU scheduler serves it.
 //
-// Four threads, each modelled on a part of a real game, all timed with CLOCK_MONOTONIC:
-//   gb-render  wakes at every vsync (default 120 Hz) and does a fixed amount of CPU work (default
-//              30 % of the frame budget, converted from time to work units by a calibration run
-//              at start-up). A frame not finished by the next vsync is a deadline miss; the next
-//              frame then starts at the first vsync after it finished (vsync'd presentation).
+// Its threads, each modelled on a part of a real game, all timed with CLOCK_MONOTONIC:
+//   gb-render  wakes at every vsync (default 120 Hz), hands a job to each gb-job worker (fan-out),
+//              does its own CPU work (default 30 % of the frame budget, converted from time to
+//              work units by a calibration run at start-up), then waits for every job (fan-in).
+//              A frame not finished by the next vsync is a deadline miss; the next frame then
+//              starts at the first vsync after it finished (vsync'd presentation). With --present
+//              it then hands the finished frame to a separate compositor process (below).
+//   gb-job-N   worker threads (--jobs, default 2): each frame's job (--job-work-pct of the budget)
+//              runs there; the delay from hand-off to each job starting and to the last one
+//              finishing is recorded.
 //   gb-device  a stand-in for an input device: every 1 ms it stamps the time and writes an eventfd.
-//              It runs SCHED_FIFO (if allowed), outside the scheduler under test (sched_ext only
-//              schedules SCHED_OTHER/BATCH/IDLE tasks): like a real device's interrupt, its events
-//              arrive on time whichever scheduler runs, so only the input thread's wait is
-//              measured.
+//              By default a plain SCHED_OTHER thread of the game, as a real input path (a USB or
+//              evdev reader thread) is: the headline input figure.
 //   gb-input   blocks on that eventfd; input latency = device write -> input thread running.
 //              It then does a little work per wake-up (event processing).
+//   gb-rtdev / gb-rtinput  the same pair with the device thread at SCHED_FIFO 50 (--rt-input-hz,
+//              default 250 Hz; 0: off): outside the scheduler under test (sched_ext only
+//              schedules SCHED_OTHER/BATCH/IDLE tasks), its events arrive on time whichever
+//              scheduler runs, like an interrupt. Its own wake-up latency is the noise floor of the
+//              machine; its input figure shows the RT-woken path on its own.
 //   gb-audio   wakes every 5.333 ms (256 frames at 48 kHz) and does short work; a period whose work
 //              ends after the next period began is an overrun (an audible glitch in a real game).
+// `gamebench --compositor SOCKET` is the other end of --present: a separate SCHED_OTHER process,
+// like a desktop compositor, which is not part of the game: it receives each finished frame
+// (a datagram with its finish time), composes it (--compose-work-us) and records frame finished
+// -> compositor running (present latency) and -> composed.
 // Per-thread wake-up latency (timer expiry -> thread running) is recorded for the timer threads.
 //
 // Started with SteamAppId set, scx_gamer detects it as a game. Results: a one-screen summary on
@@ -30,8 +42,11 @@
 #include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -43,8 +58,10 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <semaphore>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -68,7 +85,13 @@ struct Options {
     double units_per_us = 0; // 0: calibrate at start-up
     std::string json_path;
     std::string ready_file;
-    std::string device_policy = "fifo"; // or "other"
+    std::string device_policy = "other"; // or "fifo"
+    double rt_input_hz = 250;            // the SCHED_FIFO device pair; 0: off
+    unsigned jobs = 2;                   // gb-job workers
+    double job_work_pct = 8;             // each job's work, % of the frame budget
+    std::string present_path;            // --present: the compositor's socket
+    std::string compositor_path;         // --compositor: be the compositor on this socket
+    double compose_work_us = 300;
     bool calibrate_only = false;
     double idle_s = -1; // --idle: exist for this long, measure nothing
     bool quiet = false;
@@ -97,11 +120,28 @@ void add_options(CLI::App& app, Options& o) {
            "Audio period (us; the default is 256 frames at 48 kHz)");
     number("--audio-work-us", o.audio_work_us, 0, 1e6, "CPU work per audio period (us)");
     app.add_option("--device-policy", o.device_policy,
-                   "fifo: the device thread runs SCHED_FIFO 50, like an interrupt, untouched by "
-                   "the scheduler under test; other: SCHED_OTHER, a plain thread of the game "
-                   "(also what fifo falls back to when it is not permitted)")
+                   "other: the device thread is a plain SCHED_OTHER thread of the game, as a real "
+                   "input reader is; fifo: it runs SCHED_FIFO 50, like an interrupt, untouched by "
+                   "the scheduler under test (falls back to SCHED_OTHER when not permitted)")
         ->check(CLI::IsMember({"fifo", "other"}))
         ->capture_default_str();
+    number("--rt-input-hz", o.rt_input_hz, 0, 10000,
+           "Event rate of a second device/input pair whose device thread runs SCHED_FIFO 50 "
+           "(the noise floor; 0: none)");
+    app.add_option("--jobs", o.jobs, "Worker threads that each run one job per frame")
+        ->check(CLI::Range(0u, 64u))
+        ->capture_default_str();
+    number("--job-work-pct", o.job_work_pct, 0, 100,
+           "CPU work of each frame's job on each worker, % of the frame budget");
+    app.add_option("--present", o.present_path,
+                   "Hand every finished frame to `gamebench --compositor SOCKET` (present latency)")
+        ->type_name("SOCKET");
+    app.add_option("--compositor", o.compositor_path,
+                   "Be the compositor: receive frames on this Unix datagram socket until the game "
+                   "ends, then write the results (--json); no game threads")
+        ->type_name("SOCKET");
+    number("--compose-work-us", o.compose_work_us, 0, 1e6,
+           "--compositor: CPU work per received frame (us)");
     app.add_option("--units-per-us", o.units_per_us,
                    "Use this CPU speed instead of calibrating (the calibration still runs once "
                    "and is reported as a check)")
@@ -124,6 +164,11 @@ void add_options(CLI::App& app, Options& o) {
     app.final_callback([&o] {
         if (o.audio_work_us >= o.audio_period_us)
             throw CLI::ValidationError("--audio-work-us must be shorter than --audio-period-us");
+        if (!o.present_path.empty() && !o.compositor_path.empty())
+            throw CLI::ValidationError("--present and --compositor exclude each other");
+        for (const std::string* path : {&o.present_path, &o.compositor_path})
+            if (path->size() >= sizeof(sockaddr_un{}.sun_path))
+                throw CLI::ValidationError("socket path too long: " + *path);
     });
 }
 
@@ -149,21 +194,52 @@ ThreadUsage thread_usage() {
 constexpr uint64_t kEndMarker = 1ull << 40; // eventfd value that tells gb-input to stop
 constexpr unsigned kRing = 4096; // device -> input timestamps; 4 s at 1 kHz before events are lost
 
+// One device -> input path: an eventfd and the device's write times by sequence number. The
+// eventfd write/read orders them in practice; the atomics make that ordering explicit to the
+// compiler (and to ThreadSanitizer).
+struct InputPath {
+    int efd = -1;
+    std::array<std::atomic<uint64_t>, kRing> ring{};
+};
+
 struct Shared {
     uint64_t t0 = 0;            // first tick of every periodic thread
     uint64_t measure_start = 0; // t0 + warmup
     uint64_t measure_end = 0;   // measure_start + duration
-    int efd = -1;
-    // Device write times by sequence number. The eventfd write/read orders them in practice; the
-    // atomics make that ordering explicit to the compiler (and to ThreadSanitizer).
-    std::array<std::atomic<uint64_t>, kRing> ring{};
+    int present_fd = -1;        // connected to the compositor's socket, or -1
 
     bool in_window(uint64_t t) const { return t >= measure_start && t < measure_end; }
 };
 
+// What the game sends the compositor per finished frame.
+struct PresentMsg {
+    uint64_t done_ns;   // CLOCK_MONOTONIC, shared by every process of the machine
+    uint32_t in_window; // the frame belongs to the measured window
+    uint32_t end;       // the game is ending: the compositor writes its results and exits
+};
+
+// The render thread's workers: one job per worker per frame, handed out by releasing the
+// worker's semaphore and collected by acquiring `finished` once per worker.
+struct JobWorker {
+    std::binary_semaphore go{0};
+    uint64_t dispatched = 0; // written by render before go.release()
+    uint64_t started = 0;    // written by the worker before finished.release()
+    uint64_t done = 0;
+};
+
+struct JobPool {
+    std::vector<std::unique_ptr<JobWorker>> workers;
+    std::counting_semaphore<64> finished{0};
+    std::atomic<bool> stop{false};
+    uint64_t units = 0;
+};
+
 struct RenderStats {
     Histogram wake, frame_time, frame_interval, work;
+    Histogram job_start; // hand-off -> the latest of the frame's jobs starting (fan-out)
+    Histogram fan_in;    // hand-off -> the last job done
     uint64_t frames = 0, deadline_misses = 0, missed_vsyncs = 0, vsyncs = 0;
+    uint64_t presents_dropped = 0; // the compositor's socket was full
     ThreadUsage usage;
 };
 
@@ -197,7 +273,56 @@ uint64_t first_tick_at_or_after(uint64_t t0, uint64_t period, uint64_t t) {
     return (t - t0 + period - 1) / period;
 }
 
-void render_thread(const Shared& sh, uint64_t period, uint64_t units, RenderStats& st) {
+// Hands one job to every worker, does the render thread's own work, waits for the jobs.
+uint64_t render_frame(JobPool& pool, uint64_t units, uint64_t sink, bool measured,
+                      RenderStats& st) {
+    const uint64_t dispatched = now_ns();
+    for (auto& w : pool.workers) {
+        w->dispatched = dispatched;
+        w->go.release();
+    }
+    sink = spin_units(units, sink);
+    uint64_t latest_start = 0, last_done = 0;
+    for (size_t i = 0; i < pool.workers.size(); i++)
+        pool.finished.acquire();
+    for (const auto& w : pool.workers) {
+        latest_start = std::max(latest_start, w->started);
+        last_done = std::max(last_done, w->done);
+    }
+    if (measured && !pool.workers.empty()) {
+        st.job_start.record(latest_start - dispatched);
+        st.fan_in.record(last_done - dispatched);
+    }
+    return sink;
+}
+
+void job_thread(JobPool& pool, JobWorker& w, unsigned index) {
+    const std::string name = "gb-job-" + std::to_string(index);
+    name_thread(name.c_str());
+    uint64_t sink = 0x452821e638d01377ull + index;
+    for (;;) {
+        w.go.acquire();
+        if (pool.stop.load(std::memory_order_acquire))
+            break;
+        w.started = now_ns();
+        sink = spin_units(pool.units, sink);
+        w.done = now_ns();
+        pool.finished.release();
+    }
+    asm volatile("" : : "r"(sink));
+}
+
+// Sends a finished frame to the compositor without ever blocking the render thread: a full
+// socket drops the frame (counted), as a compositor that falls behind would skip it.
+void present(const Shared& sh, const PresentMsg& msg, RenderStats& st) {
+    if (sh.present_fd < 0)
+        return;
+    if (send(sh.present_fd, &msg, sizeof msg, MSG_DONTWAIT) != sizeof msg && msg.in_window)
+        st.presents_dropped++;
+}
+
+void render_thread(const Shared& sh, JobPool& pool, uint64_t period, uint64_t units,
+                   RenderStats& st) {
     name_thread("gb-render");
     uint64_t sink = 0x9e3779b97f4a7c15ull, prev_done = 0;
     uint64_t k = 1;
@@ -207,8 +332,9 @@ void render_thread(const Shared& sh, uint64_t period, uint64_t units, RenderStat
             break;
         sleep_until_ns(target);
         const uint64_t wake = now_ns();
-        sink = spin_units(units, sink);
+        sink = render_frame(pool, units, sink, sh.in_window(target), st);
         const uint64_t done = now_ns();
+        present(sh, {.done_ns = done, .in_window = sh.in_window(target), .end = 0}, st);
         const uint64_t deadline = target + period;
         uint64_t next = k + 1;
         if (done > deadline)
@@ -229,6 +355,13 @@ void render_thread(const Shared& sh, uint64_t period, uint64_t units, RenderStat
     }
     st.vsyncs = (sh.measure_end - sh.measure_start) / period;
     st.usage = thread_usage();
+    pool.stop.store(true, std::memory_order_release);
+    for (auto& w : pool.workers)
+        w->go.release();
+    if (sh.present_fd >= 0) { // the end marker may wait for room: the compositor must see it
+        const PresentMsg end{.done_ns = now_ns(), .in_window = 0, .end = 1};
+        [[maybe_unused]] auto r = send(sh.present_fd, &end, sizeof end, 0);
+    }
     asm volatile("" : : "r"(sink));
 }
 
@@ -262,8 +395,9 @@ void audio_thread(const Shared& sh, uint64_t period, uint64_t units, AudioStats&
     asm volatile("" : : "r"(sink));
 }
 
-void device_thread(Shared& sh, uint64_t period, bool rt, DeviceStats& st) {
-    name_thread("gb-device");
+void device_thread(const Shared& sh, InputPath& path, uint64_t period, bool rt, DeviceStats& st,
+                   const char* name) {
+    name_thread(name);
     if (rt) {
         const sched_param sp{.sched_priority = 50};
         const int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
@@ -288,11 +422,11 @@ void device_thread(Shared& sh, uint64_t period, bool rt, DeviceStats& st) {
                 st.skipped_ticks += next - (k + 1);
         }
         const uint64_t t_write = now_ns();
-        sh.ring[seq % kRing].store(t_write, std::memory_order_release);
+        path.ring[seq % kRing].store(t_write, std::memory_order_release);
         seq++;
         // The eventfd write orders the ring store before the input thread's read of it.
         const uint64_t one = 1;
-        if (write(sh.efd, &one, sizeof one) != sizeof one) {
+        if (write(path.efd, &one, sizeof one) != sizeof one) {
             std::perror("gamebench: eventfd write");
             std::abort();
         }
@@ -301,16 +435,17 @@ void device_thread(Shared& sh, uint64_t period, bool rt, DeviceStats& st) {
         k = next;
     }
     // The end marker: a count no run of events can reach, added to whatever is still pending.
-    [[maybe_unused]] auto r = write(sh.efd, &kEndMarker, sizeof kEndMarker);
+    [[maybe_unused]] auto r = write(path.efd, &kEndMarker, sizeof kEndMarker);
     st.usage = thread_usage();
 }
 
-void input_thread(Shared& sh, uint64_t units, InputStats& st) {
-    name_thread("gb-input");
+void input_thread(const Shared& sh, InputPath& path, uint64_t units, InputStats& st,
+                  const char* name) {
+    name_thread(name);
     uint64_t sink = 0x13198a2e03707344ull, seq = 0;
     for (;;) {
         uint64_t n = 0;
-        const ssize_t r = read(sh.efd, &n, sizeof n);
+        const ssize_t r = read(path.efd, &n, sizeof n);
         const uint64_t now = now_ns();
         if (r != sizeof n) {
             if (r < 0 && errno == EINTR)
@@ -328,7 +463,7 @@ void input_thread(Shared& sh, uint64_t units, InputStats& st) {
         }
         bool any = false;
         for (uint64_t i = 0; i < n; i++, seq++) {
-            const uint64_t t_write = sh.ring[seq % kRing].load(std::memory_order_acquire);
+            const uint64_t t_write = path.ring[seq % kRing].load(std::memory_order_acquire);
             if (sh.in_window(t_write)) {
                 st.events++;
                 st.latency.record(now - t_write);
@@ -393,6 +528,91 @@ void print_dist(FILE* out, const char* name, const Histogram& h, double scale, c
                  v(h.max()), unit, h.count());
 }
 
+sockaddr_un unix_address(const std::string& path) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.c_str(), path.size()); // length checked with the options
+    return a;
+}
+
+// Connects the game to the compositor's socket; -1 (and a message) when it cannot.
+int connect_present(const std::string& path) {
+    const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const sockaddr_un a = unix_address(path);
+    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        std::fprintf(stderr, "gamebench: --present %s: %s\n", path.c_str(), std::strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool write_json_file(const std::string& path, const json& j) {
+    const std::string tmp = path + ".tmp";
+    std::ofstream(tmp) << j.dump() << "\n";
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// `--compositor SOCKET`: receives frames until the game's end marker (or the time the game's
+// options allow, plus a margin), composing each, and writes present latency as JSON.
+int run_compositor(const Options& o, uint64_t compose_units) {
+    const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const sockaddr_un a = unix_address(o.compositor_path);
+    unlink(o.compositor_path.c_str());
+    if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        std::fprintf(stderr, "gamebench: --compositor %s: %s\n", o.compositor_path.c_str(),
+                     std::strerror(errno));
+        return 1;
+    }
+    const timeval poll_every{.tv_sec = 0, .tv_usec = 200'000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &poll_every, sizeof poll_every);
+    if (!o.ready_file.empty() && !write_json_file(o.ready_file, json{{"compositor", true}})) {
+        std::perror("gamebench: --ready-file");
+        return 1;
+    }
+    name_thread("gb-compositor");
+    const uint64_t give_up =
+        now_ns() + static_cast<uint64_t>((o.warmup_s + o.duration_s + 120) * 1e9);
+    Histogram wake, composed;
+    uint64_t frames = 0, sink = 0xa4093822299f31d0ull;
+    bool ended = false;
+    while (!ended && now_ns() < give_up) {
+        PresentMsg m{};
+        if (recv(fd, &m, sizeof m, 0) != sizeof m)
+            continue; // timeout (checks give_up) or a stray datagram
+        const uint64_t woke = now_ns();
+        ended = m.end != 0;
+        if (ended || !m.in_window || m.done_ns > woke)
+            continue;
+        wake.record(woke - m.done_ns);
+        sink = spin_units(compose_units, sink);
+        composed.record(now_ns() - m.done_ns);
+        frames++;
+    }
+    close(fd);
+    unlink(o.compositor_path.c_str());
+    asm volatile("" : : "r"(sink));
+    const json j = {{"schema", "scx_gamer.gamebench-compositor/1"},
+                    {"ended", ended},
+                    {"frames", frames},
+                    {"compose_work_us", o.compose_work_us},
+                    {"present_wake_us", dist_json(wake)},
+                    {"present_done_us", dist_json(composed)},
+                    {"usage", usage_json(thread_usage())}};
+    if (!o.json_path.empty() && !write_json_file(o.json_path, j)) {
+        std::fprintf(stderr, "gamebench: cannot write %s\n", o.json_path.c_str());
+        return 1;
+    }
+    if (!o.quiet) {
+        std::printf("gamebench compositor: %" PRIu64 " frames, game %s\n", frames,
+                    ended ? "ended" : "never ended");
+        print_dist(stdout, "present wake-up", wake, 1e6, "ms");
+        print_dist(stdout, "composed", composed, 1e6, "ms");
+    }
+    return ended ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -413,9 +633,16 @@ int main(int argc, char** argv) {
         return 0;
     }
     const double units_per_us = o.units_per_us > 0 ? o.units_per_us : cal.units_per_us;
+    if (!o.compositor_path.empty())
+        return run_compositor(
+            o, static_cast<uint64_t>(std::llround(o.compose_work_us * units_per_us)));
     const uint64_t frame_period = static_cast<uint64_t>(std::llround(1e9 / o.fps));
     const uint64_t audio_period = static_cast<uint64_t>(std::llround(o.audio_period_us * 1e3));
     const uint64_t input_period = static_cast<uint64_t>(std::llround(1e9 / o.input_hz));
+    const uint64_t rt_input_period =
+        o.rt_input_hz > 0 ? static_cast<uint64_t>(std::llround(1e9 / o.rt_input_hz)) : 0;
+    const uint64_t job_units = static_cast<uint64_t>(std::llround(
+        static_cast<double>(frame_period) / 1e3 * o.job_work_pct / 100.0 * units_per_us));
     const double frame_work_us = static_cast<double>(frame_period) / 1e3 * o.work_pct / 100.0;
     const uint64_t frame_units = static_cast<uint64_t>(std::llround(frame_work_us * units_per_us));
     const uint64_t audio_units =
@@ -428,21 +655,26 @@ int main(int argc, char** argv) {
     calib["source"] = o.units_per_us > 0 ? "given" : "measured";
     calib["frame_units"] = frame_units;
     calib["frame_work_us"] = frame_work_us;
-    if (!o.ready_file.empty()) {
-        const std::string tmp = o.ready_file + ".tmp";
-        std::ofstream(tmp) << calib.dump() << "\n";
-        if (std::rename(tmp.c_str(), o.ready_file.c_str()) != 0) {
-            std::perror("gamebench: --ready-file");
-            return 1;
-        }
-    }
-
     auto sh = std::make_unique<Shared>();
-    sh->efd = eventfd(0, EFD_CLOEXEC);
-    if (sh->efd < 0) {
+    auto path = std::make_unique<InputPath>();
+    auto rt_path = std::make_unique<InputPath>();
+    path->efd = eventfd(0, EFD_CLOEXEC);
+    rt_path->efd = eventfd(0, EFD_CLOEXEC);
+    if (path->efd < 0 || rt_path->efd < 0) {
         std::perror("gamebench: eventfd");
         return 1;
     }
+    if (!o.present_path.empty() && (sh->present_fd = connect_present(o.present_path)) < 0)
+        return 1;
+    auto pool = std::make_unique<JobPool>();
+    pool->units = job_units;
+    for (unsigned i = 0; i < o.jobs; i++)
+        pool->workers.push_back(std::make_unique<JobWorker>());
+    if (!o.ready_file.empty() && !write_json_file(o.ready_file, calib)) {
+        std::perror("gamebench: --ready-file");
+        return 1;
+    }
+
     sh->t0 = now_ns() + 20'000'000; // 20 ms: every thread is up before the first tick
     sh->measure_start = sh->t0 + static_cast<uint64_t>(o.warmup_s * 1e9);
     sh->measure_end = sh->measure_start + static_cast<uint64_t>(o.duration_s * 1e9);
@@ -451,6 +683,8 @@ int main(int argc, char** argv) {
     auto audio = std::make_unique<AudioStats>();
     auto device = std::make_unique<DeviceStats>();
     auto input = std::make_unique<InputStats>();
+    auto rt_device = std::make_unique<DeviceStats>();
+    auto rt_input = std::make_unique<InputStats>();
     const rusage ru0 = [] {
         rusage r{};
         getrusage(RUSAGE_SELF, &r);
@@ -458,17 +692,31 @@ int main(int argc, char** argv) {
     }();
     const uint64_t wall0 = now_ns();
     {
-        std::jthread ti(input_thread, std::ref(*sh), input_units, std::ref(*input));
-        std::jthread td(device_thread, std::ref(*sh), input_period, o.device_policy == "fifo",
-                        std::ref(*device));
-        std::jthread ta(audio_thread, std::cref(*sh), audio_period, audio_units, std::ref(*audio));
-        std::jthread tr(render_thread, std::cref(*sh), frame_period, frame_units,
-                        std::ref(*render));
+        std::vector<std::jthread> threads;
+        for (unsigned i = 0; i < o.jobs; i++)
+            threads.emplace_back(job_thread, std::ref(*pool), std::ref(*pool->workers[i]), i);
+        threads.emplace_back(input_thread, std::cref(*sh), std::ref(*path), input_units,
+                             std::ref(*input), "gb-input");
+        threads.emplace_back(device_thread, std::cref(*sh), std::ref(*path), input_period,
+                             o.device_policy == "fifo", std::ref(*device), "gb-device");
+        if (rt_input_period) {
+            threads.emplace_back(input_thread, std::cref(*sh), std::ref(*rt_path), input_units,
+                                 std::ref(*rt_input), "gb-rtinput");
+            threads.emplace_back(device_thread, std::cref(*sh), std::ref(*rt_path), rt_input_period,
+                                 true, std::ref(*rt_device), "gb-rtdev");
+        }
+        threads.emplace_back(audio_thread, std::cref(*sh), audio_period, audio_units,
+                             std::ref(*audio));
+        threads.emplace_back(render_thread, std::cref(*sh), std::ref(*pool), frame_period,
+                             frame_units, std::ref(*render));
     }
     const double wall_s = static_cast<double>(now_ns() - wall0) / 1e9;
     rusage ru1{};
     getrusage(RUSAGE_SELF, &ru1);
-    close(sh->efd);
+    close(path->efd);
+    close(rt_path->efd);
+    if (sh->present_fd >= 0)
+        close(sh->present_fd);
 
     const double window_s = o.duration_s;
     json j;
@@ -483,6 +731,10 @@ int main(int argc, char** argv) {
                    {"audio_period_us", audio_period / 1e3},
                    {"audio_work_us", o.audio_work_us},
                    {"device_policy", device->policy},
+                   {"rt_input_hz", o.rt_input_hz},
+                   {"jobs", o.jobs},
+                   {"job_work_pct", o.job_work_pct},
+                   {"present", !o.present_path.empty()},
                    {"pid", getpid()},
                    {"steam_app_id", std::getenv("SteamAppId") ? std::getenv("SteamAppId") : ""}};
     j["calibration"] = calib;
@@ -496,6 +748,13 @@ int main(int argc, char** argv) {
                   {"lost", input->lost},
                   {"device_policy", device->policy},
                   {"device_skipped_ticks", device->skipped_ticks}};
+    if (rt_input_period)
+        j["input_rt"] = {{"latency_us", dist_json(rt_input->latency)},
+                         {"events_sent", rt_device->events},
+                         {"events_received", rt_input->events},
+                         {"lost", rt_input->lost},
+                         {"device_policy", rt_device->policy},
+                         {"device_skipped_ticks", rt_device->skipped_ticks}};
     j["frames"] = {{"frames", render->frames},
                    {"vsyncs", render->vsyncs},
                    {"fps_achieved", render->frames / window_s},
@@ -504,7 +763,14 @@ int main(int argc, char** argv) {
                    {"missed_vsyncs", render->missed_vsyncs},
                    {"frame_time_us", dist_json(render->frame_time)},
                    {"frame_interval_us", dist_json(render->frame_interval)},
-                   {"work_us", dist_json(render->work)}};
+                   {"work_us", dist_json(render->work)},
+                   {"presents_dropped", render->presents_dropped}};
+    if (o.jobs)
+        j["jobs"] = {
+            {"workers", o.jobs},
+            {"job_work_us", static_cast<double>(frame_period) / 1e3 * o.job_work_pct / 100.0},
+            {"start_us", dist_json(render->job_start)},
+            {"fan_in_us", dist_json(render->fan_in)}};
     j["audio"] = {{"periods", audio->periods},
                   {"overruns", audio->overruns},
                   {"overrun_pct", pct(audio->overruns, audio->periods)},
@@ -514,6 +780,8 @@ int main(int argc, char** argv) {
                               {"audio", dist_json(audio->wake)},
                               {"device", dist_json(device->wake)},
                               {"input", dist_json(input->latency)}};
+    if (rt_input_period)
+        j["wakeup_latency_us"]["rt_device"] = dist_json(rt_device->wake);
     j["threads"] = {{"render", usage_json(render->usage)},
                     {"audio", usage_json(audio->usage)},
                     {"device", usage_json(device->usage)},
@@ -553,6 +821,14 @@ int main(int argc, char** argv) {
         print_dist(human, "wake: render", render->wake, 1e6, "ms");
         print_dist(human, "wake: audio", audio->wake, 1e6, "ms");
         print_dist(human, "wake: device", device->wake, 1e6, "ms");
+        if (rt_input_period) {
+            print_dist(human, "input latency (RT dev)", rt_input->latency, 1e6, "ms");
+            print_dist(human, "wake: RT device", rt_device->wake, 1e6, "ms");
+        }
+        if (o.jobs) {
+            print_dist(human, "jobs: last start", render->job_start, 1e6, "ms");
+            print_dist(human, "jobs: fan-in", render->fan_in, 1e6, "ms");
+        }
         std::fprintf(human,
                      "  frames %" PRIu64 " (%.1f fps), deadline misses %" PRIu64
                      " (%.2f%%), missed vsyncs %" PRIu64 "\n",

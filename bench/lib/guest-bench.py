@@ -12,6 +12,8 @@ Protocol on stdout, one line each, everything else goes to stderr:
   @@INFO {...}      the environment (kernel, CPUs, calibration)
   @@PROGRESS {...}  a run is starting
   @@RESULT {...}    one run's complete record
+  @@IDLE {...}      interrupts per second of the idle VM, EEVDF and scx_gamer
+  @@DETECT {...}    the detection pass
   @@DONE {...}      all runs finished
 Exit status: 0 when every run produced its numbers, 1 otherwise (results are still printed).
 """
@@ -119,6 +121,40 @@ def tail(path, n=40):
         return []
 
 
+# The baselines with no sched_ext scheduler: EEVDF as it comes, EEVDF with the background load
+# reniced to 19 or put in SCHED_IDLE (what a careful user does without scx_gamer), and EEVDF
+# without the load (the floor of the VM and of gamebench itself).
+NO_BPF = ("eevdf", "eevdf-nice19", "eevdf-idle", "noload")
+LOAD_PREFIX = {"eevdf-nice19": ["nice", "-n", "19"], "eevdf-idle": ["chrt", "--idle", "0"]}
+
+
+def interrupt_totals():
+    """{label: count summed over the CPUs} from /proc/interrupts."""
+    out = {}
+    with open("/proc/interrupts") as f:
+        ncpus = len(f.readline().split())
+        for line in f:
+            label, _, rest = line.partition(":")
+            total = 0
+            for field in rest.split()[:ncpus]:
+                if not field.isdigit():
+                    break
+                total += int(field)
+            out[label.strip()] = total
+    return out
+
+
+def idle_rates(seconds):
+    """Interrupts per second over `seconds` of an idle VM: {"total": x, "LOC": y}."""
+    before = interrupt_totals()
+    time.sleep(seconds)
+    after = interrupt_totals()
+    total = sum(after.values()) - sum(before.get(k, 0) for k in after)
+    return {"total": round(total / seconds, 1),
+            "LOC": round((after.get("LOC", 0) - before.get("LOC", 0)) / seconds, 1),
+            "seconds": seconds}
+
+
 def base_scheduler(name):
     """"scx_gamer+slice-us=4000" -> "scx_gamer": a variant runs the same scheduler."""
     return name.split("+", 1)[0]
@@ -167,7 +203,7 @@ class Runner:
     def attach(self, name, tag, problems):
         """Starts the scheduler `name`; returns (proc, logpath) or (None, None) for EEVDF."""
         base = base_scheduler(name)
-        if base in ("eevdf", "noload"):
+        if base in NO_BPF:
             return None, None
         logpath = os.path.join(self.work, "%s.log" % tag)
         if base == "scx_gamer":
@@ -218,21 +254,29 @@ class Runner:
             res["valid"] = False
             return res
         res["attach_s"] = round(time.monotonic() - t_attach, 3)
-        res["sched_ops"] = sched_ops() if base not in ("eevdf", "noload") else ""
+        res["sched_ops"] = sched_ops() if base not in NO_BPF else ""
 
         gjson = os.path.join(self.work, tag + ".gamebench.json")
         ljson = os.path.join(self.work, tag + ".loadgen.json")
         ready = os.path.join(self.work, tag + ".ready")
         glog = os.path.join(self.work, tag + ".gamebench.log")
         llog = os.path.join(self.work, tag + ".loadgen.log")
+        cjson = os.path.join(self.work, tag + ".compositor.json")
+        csock = os.path.join(self.work, tag + ".present")
         env = dict(os.environ, SteamAppId=str(p["steam_app_id"]))
         gargv = [self.tools["gamebench"], "--duration", str(p["duration"]), "--warmup",
                  str(p["warmup"]), "--fps", str(p["fps"]), "--work-pct", str(p["work_pct"]),
                  "--input-hz", str(p.get("input_hz", 1000)), "--json", gjson, "--ready-file", ready]
-        if self.units_per_us:
-            gargv += ["--units-per-us", "%.6f" % self.units_per_us]
-        gproc = lproc = None
+        gargv += p.get("gamebench_args", [])
+        units = ["--units-per-us", "%.6f" % self.units_per_us] if self.units_per_us else []
+        gargv += units
+        gproc = lproc = cproc = None
         try:
+            if p.get("compositor"):
+                # The compositor is not part of the game: started here, not by gamebench, so
+                # scx_gamer sees it as the desktop process it stands for.
+                cproc = self.start_compositor(csock, cjson, units, tag)
+                gargv += ["--present", csock]
             # Under scx_gamer the game must be detected before the load starts. A launch that the
             # daemon missed is retried (at most 3 launches); the run records how many it took.
             attempts = 0
@@ -276,6 +320,7 @@ class Runner:
                     problems.append("load started only %.2f s before the window opened" % warm)
                 with open(llog, "w") as ll:
                     lproc = subprocess.Popen(
+                        LOAD_PREFIX.get(base, []) +
                         [self.tools["loadgen"], "--cpu", str(p["load_cpu"]), "--fork",
                          str(p["load_fork"]), "--warmup", "%.3f" % warm, "--duration",
                          str(p["duration"]), "--json", ljson],
@@ -309,11 +354,20 @@ class Runner:
                 problems.append("gamebench exit status %s" % grc)
             # loadgen exits 1 when a worker made no progress: with some progress elsewhere that is
             # a measured result (a starved background worker), not a failed run.
+            if cproc is not None:
+                try:
+                    crc = cproc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    crc = stop(cproc, signal.SIGKILL)
+                res["compositor"] = json.load(open(cjson)) if os.path.exists(cjson) else None
+                if crc != 0 or res["compositor"] is None:
+                    problems.append("compositor exit status %s, %s" % (
+                        crc, "no results" if res["compositor"] is None else "results written"))
             state_after = sched_state()
-            if base not in ("eevdf", "noload"):
+            if base not in NO_BPF:
                 if state_after != "enabled" or (sproc and sproc.poll() is not None):
                     problems.append("%s was no longer attached at the end (state %s)" % (sched, state_after))
-            if snap0 and snap1 and base not in ("eevdf", "noload"):
+            if snap0 and snap1 and base not in NO_BPF:
                 res["bpf"] = bpf_delta(before_ids, snap0, snap1, bpf_window)
             res["gamebench"] = json.load(open(gjson)) if os.path.exists(gjson) else None
             res["loadgen"] = json.load(open(ljson)) if os.path.exists(ljson) else None
@@ -334,6 +388,7 @@ class Runner:
             problems.append(str(e))
             stop(gproc, signal.SIGKILL)
             stop(lproc, signal.SIGTERM)
+            stop(cproc, signal.SIGKILL)
         finally:
             res["scheduler_exit"] = stop(sproc)
             if sproc is not None:
@@ -347,6 +402,43 @@ class Runner:
             if any("disabled" in l and "error" in l.lower() for l in new_dmesg):
                 problems.append("the kernel disabled the scheduler: " + new_dmesg[-1])
         res["valid"] = not problems
+        return res
+
+    def start_compositor(self, sock, cjson, units, tag):
+        """Starts `gamebench --compositor` and waits until its socket is bound."""
+        p = self.plan
+        ready = os.path.join(self.work, tag + ".compositor.ready")
+        with open(os.path.join(self.work, tag + ".compositor.log"), "w") as cl:
+            cproc = subprocess.Popen(
+                [self.tools["gamebench"], "--compositor", sock, "--duration", str(p["duration"]),
+                 "--warmup", str(p["warmup"]), "--json", cjson, "--ready-file", ready, "--quiet",
+                 "--compose-work-us", str(p.get("compose_work_us", 300))] + units,
+                stdout=cl, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if not wait_for(lambda: os.path.exists(ready) or cproc.poll() is not None, 60):
+            stop(cproc, signal.SIGKILL)
+            raise RuntimeError("the compositor did not bind its socket within 60 s")
+        if cproc.poll() is not None:
+            raise RuntimeError("the compositor exited with %s" % cproc.returncode)
+        return cproc
+
+    def idle_pass(self, seconds):
+        """Interrupts per second of the idle VM: EEVDF, then scx_gamer attached with no game,
+        then EEVDF again (the two EEVDF windows bracket any drift). A periodic timer in the
+        scheduler would show here as hundreds of interrupts a second more."""
+        res = {"problems": []}
+        settle = 2
+        time.sleep(settle)
+        res["eevdf"] = idle_rates(seconds)
+        proc, _ = self.attach("scx_gamer", "idle", res["problems"])
+        try:
+            if not res["problems"]:
+                time.sleep(settle)
+                res["scx_gamer"] = idle_rates(seconds)
+        finally:
+            stop(proc)
+            wait_for(lambda: sched_state() == "disabled", 20)
+        time.sleep(settle)
+        res["eevdf_after"] = idle_rates(seconds)
         return res
 
     def detect_pass(self, launches):
@@ -489,6 +581,15 @@ class Runner:
                 ok = False
                 log("run %d (%s #%d): %s" % (i, r["scheduler"], r["rep"], "; ".join(res["problems"])))
             emit("RESULT", res)
+        idle_s = self.plan.get("idle_secs", 0)
+        if idle_s and "scx_gamer" in self.tools and not self.plan.get("idle_done"):
+            emit("PROGRESS", {"index": len(runs), "total": len(runs), "scheduler": "scx_gamer",
+                              "rep": 0, "phase": "idle", "elapsed_s": round(time.monotonic() - t_begin, 1)})
+            idle = self.idle_pass(idle_s)
+            if idle["problems"]:
+                ok = False
+                log("idle pass: " + "; ".join(idle["problems"]))
+            emit("IDLE", idle)
         n = self.plan.get("detect_launches", 0)
         if n and "scx_gamer" in self.tools:
             emit("PROGRESS", {"index": len(runs), "total": len(runs), "scheduler": "scx_gamer",

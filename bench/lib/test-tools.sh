@@ -18,12 +18,26 @@ st=0; "$gamebench" --fps nan 2>/dev/null || st=$?
 st=0; "$loadgen" --bogus 2>/dev/null || st=$?
 [ "$st" -eq 2 ] || fail "loadgen --bogus exit $st, want 2"
 
-"$gamebench" --duration 1 --warmup 0.2 --json "$tmp/g.json" --ready-file "$tmp/ready" >"$tmp/g.txt" ||
-    fail "gamebench run"
+st=0; "$gamebench" --present "$tmp/none.sock" --duration 1 2>"$tmp/err" || st=$?
+[ "$st" -eq 1 ] && grep -q "none.sock" "$tmp/err" || fail "gamebench --present to no compositor: exit $st"
+st=0; "$gamebench" --present "$tmp/$(printf 'x%.0s' {1..120})" 2>/dev/null || st=$?
+[ "$st" -eq 2 ] || fail "gamebench --present with a too long path: exit $st, want 2"
+
+# A compositor process and the game handing it every frame.
+"$gamebench" --compositor "$tmp/c.sock" --duration 1 --warmup 0.2 --json "$tmp/c.json" \
+    --ready-file "$tmp/c.ready" --quiet &
+comp=$!
+for _ in $(seq 100); do [ -e "$tmp/c.ready" ] && break; sleep 0.1; done
+[ -e "$tmp/c.ready" ] || fail "the compositor never bound its socket"
+"$gamebench" --duration 1 --warmup 0.2 --present "$tmp/c.sock" --json "$tmp/g.json" \
+    --ready-file "$tmp/ready" >"$tmp/g.txt" || fail "gamebench run"
+wait "$comp" || fail "the compositor exited with $?"
+[ ! -e "$tmp/c.sock" ] || fail "the compositor left its socket behind"
 "$loadgen" --cpu 1 --fork 1 --duration 1 --json "$tmp/l.json" >"$tmp/l.txt" || fail "loadgen run"
-python3 - "$tmp/g.json" "$tmp/l.json" "$tmp/ready" <<'PY'
+python3 - "$tmp/g.json" "$tmp/l.json" "$tmp/ready" "$tmp/c.json" <<'PY'
 import json, sys
 g = json.load(open(sys.argv[1])); l = json.load(open(sys.argv[2])); r = json.load(open(sys.argv[3]))
+c = json.load(open(sys.argv[4]))
 assert g["schema"] == "scx_gamer.gamebench/1", g["schema"]
 assert r["units_per_us"] > 0 and r["frame_units"] > 0, r
 def dist(d, name, min_count):
@@ -38,6 +52,16 @@ dist(g["audio"]["completion_us"], "audio", 100)
 for t in ("render", "audio", "device", "input"):
     dist(g["wakeup_latency_us"][t], "wake " + t, 60)
 assert g["input"]["events_received"] == g["input"]["events_sent"] - g["input"]["lost"], g["input"]
+assert g["config"]["device_policy"] == "SCHED_OTHER", g["config"]
+dist(g["input_rt"]["latency_us"], "input_rt", 150)
+dist(g["wakeup_latency_us"]["rt_device"], "wake rt_device", 150)
+assert g["jobs"]["workers"] == 2, g["jobs"]
+dist(g["jobs"]["start_us"], "jobs start", 60)
+dist(g["jobs"]["fan_in_us"], "jobs fan-in", 60)
+# Every frame of the window reaches the compositor unless the socket was full (counted).
+assert c["schema"] == "scx_gamer.gamebench-compositor/1" and c["ended"], c
+dist(c["present_wake_us"], "present", 1)
+assert c["frames"] + g["frames"]["presents_dropped"] == g["frames"]["frames"], (c["frames"], g["frames"])
 assert l["schema"] == "scx_gamer.loadgen/1" and l["ok"], l
 assert l["cpu"]["loops"] > 0 and l["fork"]["forks"] > 0, l
 print("ok: gamebench and loadgen JSON complete")
