@@ -19,7 +19,8 @@ st=0; "$loadgen" --bogus 2>/dev/null || st=$?
 [ "$st" -eq 2 ] || fail "loadgen --bogus exit $st, want 2"
 
 st=0; "$gamebench" --present "$tmp/none.sock" --duration 1 2>"$tmp/err" || st=$?
-[ "$st" -eq 1 ] && grep -q "none.sock" "$tmp/err" || fail "gamebench --present to no compositor: exit $st"
+[ "$st" -eq 1 ] || fail "gamebench --present to no compositor: exit $st, want 1"
+grep -q "none.sock" "$tmp/err" || fail "gamebench --present to no compositor: no message naming it"
 st=0; "$gamebench" --present "$tmp/$(printf 'x%.0s' {1..120})" 2>/dev/null || st=$?
 [ "$st" -eq 2 ] || fail "gamebench --present with a too long path: exit $st, want 2"
 
