@@ -52,6 +52,24 @@ int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
 int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
 void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
 
+/* ---- Interrupt context ----
+ * The preempt count's softirq, hardirq and NMI bits (include/linux/preempt.h: 8 bits of preempt
+ * disable depth, then 8 of softirq, 4 of hardirq, 4 of NMI). x86 keeps the count in the per-CPU
+ * __preempt_count since 6.15 (in pcpu_hot before, which this does not read). Where it cannot be
+ * read, gamer_in_interrupt() says "no"; callers treat that as "the current task is the one
+ * acting", which is what they assumed before this existed. On PREEMPT_RT kernels softirqs run in
+ * task context and are not counted here.
+ */
+#define GAMER_PREEMPT_IRQ_BITS 0x00ffff00
+extern const int __preempt_count __ksym __weak;
+
+static inline bool gamer_in_interrupt(void)
+{
+	if (!bpf_ksym_exists(&__preempt_count))
+		return false;
+	return *(const int *)bpf_this_cpu_ptr(&__preempt_count) & GAMER_PREEMPT_IRQ_BITS;
+}
+
 /* ---- Inserting into a DSQ in FIFO order ----
  * 6.12  scx_bpf_dispatch()
  * 6.13  renamed scx_bpf_dsq_insert()

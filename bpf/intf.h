@@ -77,6 +77,12 @@ struct gamer_tunables {
 	u32 mm_affinity;  /* --mm-affinity: keep sync wakees on the waker's CPU if they share mm */
 	u32 avoid_smt;    /* --avoid-smt: prefer fully idle cores for game threads */
 	u32 game_preempt; /* kick a CPU running background work when a game thread wakes */
+	/*
+	 * --no-wake-boost clears it: a task a game thread wakes from its own context (a frame
+	 * handed to the compositor, a request to a helper process) runs as urgent until it next
+	 * stops
+	 */
+	u32 wake_boost;
 	u32 verbose;      /* --verbose: extra bpf_printk tracing */
 	/*
 	 * --bg-min-share-pct: the floor, in percent, of each CPU's time that non-game work keeps
@@ -153,7 +159,9 @@ struct gamer_tunables {
 	  "enqueues of per-CPU kernel threads, which queue with the game threads")                 \
 	X(WAKEUP_TIMER_RUNS, "nr_wakeup_timer_runs",                                               \
 	  "runs of the wakeup timer (it stops while the scheduler's queues are empty)")            \
-	X(CPUPERF_SETS, "nr_cpuperf_sets", "changes of a CPU's performance target (cpufreq)")
+	X(CPUPERF_SETS, "nr_cpuperf_sets", "changes of a CPU's performance target (cpufreq)")    \
+	X(WAKE_BOOSTS, "nr_wake_boosts",                                                           \
+	  "wakeups of non-game tasks by a game thread, run as urgent until they stop (--no-wake-boost)")
 
 enum gamer_stat_idx {
 #define GAMER_STAT_INDEX(name, key, desc) GAMER_STAT_##name,

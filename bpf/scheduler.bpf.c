@@ -202,6 +202,7 @@ struct task_ctx {
 	s32 last_cpu;     /* CPU it last ran on, -1 before its first run */
 	bool is_game;     /* its tgid is in game_tgids */
 	bool is_daemon;   /* its tgid is daemon_tgid */
+	bool wake_boost;  /* woken by a game thread: urgent until it next stops */
 };
 
 struct {
@@ -305,7 +306,7 @@ static bool task_is_game(const struct task_struct *p, struct task_ctx *tctx)
 /* Whether a task is scheduled like a game thread, as of its last game-map check. */
 static bool ctx_is_urgent(const struct task_ctx *tctx)
 {
-	return tctx->is_game || tctx->is_daemon;
+	return tctx->is_game || tctx->is_daemon || tctx->wake_boost;
 }
 
 /* Whether p is scheduled like a game thread: it is one, or one of the daemon's. */
@@ -885,6 +886,33 @@ void GAMER_OP(gamer_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
 	scx_bpf_reenqueue_local();
 }
 
+/*
+ * A game hands work to other processes: a finished frame to the compositor, a request to a
+ * helper or a sound server. Such a wakee, queued as background work, would hold the game up
+ * behind every background task, so a task woken by a game thread runs as urgent until it next
+ * stops: one run, no more, whatever it does then. Only a wakeup in the waker's own context
+ * counts: in an interrupt (a timer, a remote wakeup list) the current task did not wake p.
+ * A game can boost only what it wakes itself, one run at a time, and boosted runs are still
+ * bounded by the starvation guard and the floor like any game thread's.
+ */
+static void note_game_waker(const struct task_struct *p, struct task_ctx *tctx, u64 enq_flags)
+{
+	const struct task_struct *waker;
+	struct task_ctx *wctx;
+
+	if (!(enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP)) || tctx->is_game ||
+	    tctx->is_daemon || !READ_ONCE(tunables.wake_boost) || gamer_in_interrupt())
+		return;
+	waker = (void *)bpf_get_current_task_btf();
+	if (waker == p)
+		return;
+	wctx = lookup_task_ctx(waker);
+	if (wctx && wctx->is_game) {
+		tctx->wake_boost = true;
+		stat_inc(GAMER_STAT_WAKE_BOOSTS);
+	}
+}
+
 void GAMER_OP(gamer_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -895,6 +923,7 @@ void GAMER_OP(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	tctx->exec_runtime = 0;
 	if (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP))
 		tctx->woke_at = scx_bpf_now();
+	note_game_waker(p, tctx, enq_flags);
 }
 
 /* floor(log2(v)) for v > 0. */
@@ -1011,6 +1040,7 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	/* ops.stopping() runs on the CPU p ran on: charge that CPU */
 	if (cctx)
 		account_cpu_time(cctx, ctx_is_urgent(tctx), uncharged_run(cctx, tctx, now), now);
+	tctx->wake_boost = false; /* one run per game wakeup */
 }
 
 /*

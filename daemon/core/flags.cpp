@@ -114,6 +114,12 @@ constexpr std::array kFlags{
              .flag_class = FlagClass::Live,
              .default_value = "false",
              .help = "Do not preempt background work on a CPU when a game thread wakes up"},
+    FlagSpec{.name = "no-wake-boost",
+             .field = &Options::no_wake_boost,
+             .flag_class = FlagClass::Live,
+             .default_value = "false",
+             .help = "Queue a task a game thread wakes (the compositor, a helper process) as "
+                     "background work instead of running it as urgent until it next stops"},
     FlagSpec{.name = "primary-domain",
              .short_name = 'm',
              .field = &Options::primary_domain,
@@ -512,6 +518,7 @@ gamer_tunables to_tunables(const Options& options) {
     tunables.mm_affinity = options.mm_affinity;
     tunables.avoid_smt = options.avoid_smt;
     tunables.game_preempt = !options.no_game_preempt;
+    tunables.wake_boost = !options.no_wake_boost;
     tunables.verbose = options.verbose;
     return tunables;
 }

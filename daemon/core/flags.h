@@ -59,6 +59,7 @@ struct Options {
     std::uint32_t bg_starve_count{};
     std::uint32_t bg_min_share_pct{};
     bool no_game_preempt{};
+    bool no_wake_boost{};
     std::string primary_domain;
     std::uint32_t stats_secs{};
     bool verbose{};

@@ -14,9 +14,10 @@ namespace scx_gamer::ml {
 
 // Live flags never searched: verbose is tracing, not scheduling; bg-starve-us, bg-starve-count
 // and bg-min-share-pct are the background's guarantees (against starvation, and of a share of
-// every CPU), which the objective must not be able to trade away.
+// every CPU), which the objective must not be able to trade away; no-wake-boost serves processes
+// outside the game (the compositor), which the objective, measured on game threads, cannot see.
 inline constexpr std::string_view kNeverSearched[] = {"verbose", "bg-starve-us", "bg-starve-count",
-                                                      "bg-min-share-pct"};
+                                                      "bg-min-share-pct", "no-wake-boost"};
 
 class SearchSpace {
   public:

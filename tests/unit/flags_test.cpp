@@ -96,8 +96,9 @@ TEST(FlagTable, ClassOfEveryFlag) {
         {"wakeup-timer-us", FlagClass::Live},  {"avoid-smt", FlagClass::Live},
         {"bg-starve-us", FlagClass::Live},     {"bg-starve-count", FlagClass::Live},
         {"bg-min-share-pct", FlagClass::Live}, {"no-game-preempt", FlagClass::Live},
-        {"primary-domain", FlagClass::Reload}, {"stats", FlagClass::Daemon},
-        {"verbose", FlagClass::Live},          {"exit-dump-len", FlagClass::Reload},
+        {"no-wake-boost", FlagClass::Live},    {"primary-domain", FlagClass::Reload},
+        {"stats", FlagClass::Daemon},          {"verbose", FlagClass::Live},
+        {"exit-dump-len", FlagClass::Reload},
     };
     ASSERT_EQ(cases.size(), flag_table().size());
     for (const auto& [name, expected] : cases) {
@@ -508,7 +509,8 @@ TEST(Tunables, MicrosecondsBecomeNanoseconds) {
     const Options options = apply(
         Options{}, parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
                           "--bg-starve-us", "1000000", "--bg-starve-count", "0",
-                          "--bg-min-share-pct", "50", "-a", "-S", "--no-game-preempt", "-v"}));
+                          "--bg-min-share-pct", "50", "-a", "-S", "--no-game-preempt",
+                          "--no-wake-boost", "-v"}));
     const gamer_tunables tunables = to_tunables(options);
     EXPECT_EQ(tunables.slice_ns, 100'000'000ull);
     EXPECT_EQ(tunables.game_slice_ns, 50'000ull);
@@ -520,6 +522,7 @@ TEST(Tunables, MicrosecondsBecomeNanoseconds) {
     EXPECT_EQ(tunables.mm_affinity, 1u);
     EXPECT_EQ(tunables.avoid_smt, 1u);
     EXPECT_EQ(tunables.game_preempt, 0u);
+    EXPECT_EQ(tunables.wake_boost, 0u);
     EXPECT_EQ(tunables.verbose, 1u);
 }
 
@@ -535,6 +538,7 @@ TEST(Tunables, Defaults) {
     EXPECT_EQ(tunables.mm_affinity, 0u);
     EXPECT_EQ(tunables.avoid_smt, 0u);
     EXPECT_EQ(tunables.game_preempt, 1u);
+    EXPECT_EQ(tunables.wake_boost, 1u);
     EXPECT_EQ(tunables.verbose, 0u);
 }
 

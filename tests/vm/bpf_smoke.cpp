@@ -162,6 +162,7 @@ SchedulerConfig smoke_config() {
         .mm_affinity = 1,
         .avoid_smt = 1,
         .game_preempt = 1,
+        .wake_boost = 1,
         .verbose = 0,
         .bg_min_share_pct = 5,
         .bg_starve_count = 0,

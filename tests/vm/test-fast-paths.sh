@@ -17,6 +17,10 @@
 #     root hog share CPU 0, with the guard's clock at its longest (1 s) and the floor off. With
 #     --bg-starve-count 16 the guard lets the hog through many times more often (nr_bg_starve_guard)
 #     than with the count off, where only the clock lets it run, about once a second.
+#  5. A task a game thread wakes runs as urgent until it next stops (the wake boost): gamebench as
+#     a Steam game hands every frame to a separate compositor process, with a root hog on every
+#     CPU: nr_wake_boosts grows by at least a third of the 360 frames. The same hand-off from a
+#     gamebench that is not a game, and from the game with --no-wake-boost, boosts nothing.
 # Shares are measured from /proc/PID/stat like vm.bg_floor; the 50% bound sits between the ~5%
 # a stranded game gets and the ~90% it gets when it moves, so neither a slow host nor the floor's
 # 5% for background work moves the result across it.
@@ -24,6 +28,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 source "$(dirname "$0")/lib.sh"
 game=${SYNTHETIC_GAME:?path to tests/synthetic_game}
+gamebench=${GAMEBENCH:?path to bench/gamebench}
 ncpus=$(nproc)
 last=$((ncpus - 1))
 hz=$(getconf CLK_TCK)
@@ -136,4 +141,44 @@ by_count=$(guard_runs 16)
 echo "# guard runs in 4 s: $by_clock with the clock alone (1 s), $by_count with the count (16)"
 check "the count bound lets a waiting hog through ($by_count times) far more often than the 1 s clock ($by_clock)" \
     test "${by_count:-0}" -gt $((5 * ${by_clock:-0} + 10))
+
+# ---- 5. a game's hand-off to another process ----
+# boosts KIND [DAEMON FLAGS]: wake boosts counted while gamebench (a Steam game when KIND is game)
+# hands 3 s of frames to a separate compositor process, with a root hog on every CPU.
+boosts() {
+    local kind=$1 hogs=() pid comp before after env=()
+    shift
+    start_daemon "$@" >&2 || { echo "# daemon $* did not start" >&2; return 1; }
+    for cpu in $(seq 0 "$last"); do
+        taskset -c "$cpu" bash -c "$spin" &
+        hogs+=($!)
+    done
+    rm -f "$workdir/c.ready"
+    "$gamebench" --compositor "$workdir/c.sock" --duration 3 --warmup 1 --units-per-us 100 \
+        --ready-file "$workdir/c.ready" --quiet &
+    comp=$!
+    wait_for 20 test -e "$workdir/c.ready" >/dev/null
+    [ "$kind" = game ] && env=(SteamAppId=480)
+    before=$(stat_of nr_wake_boosts)
+    env "${env[@]}" "$gamebench" --present "$workdir/c.sock" --duration 3 --warmup 1 \
+        --units-per-us 100 --jobs 0 --rt-input-hz 0 --quiet &
+    pid=$!
+    if [ "$kind" = game ]; then
+        wait_for 20 log_has "$DAEMON_LOG" "game detected: gamebench (pid $pid" >/dev/null ||
+            echo "# gamebench $pid was not detected" >&2
+    fi
+    wait "$pid" "$comp" || echo "# gamebench or its compositor failed" >&2
+    after=$(stat_of nr_wake_boosts)
+    kill "${hogs[@]}"; wait "${hogs[@]}" 2>/dev/null || true
+    stop_daemon TERM
+    echo $((after - before))
+}
+game_boosts=$(boosts game)
+other_boosts=$(boosts other)
+off_boosts=$(boosts game --no-wake-boost)
+echo "# wake boosts: game $game_boosts, not a game $other_boosts, game with --no-wake-boost $off_boosts"
+check "a game's frames handed to the compositor boosted it ($game_boosts times)" \
+    test "${game_boosts:-0}" -gt 120
+check "no boost when the sender is not a game ($other_boosts)" test "${other_boosts:-x}" = 0
+check "no boost with --no-wake-boost ($off_boosts)" test "${off_boosts:-x}" = 0
 finish
