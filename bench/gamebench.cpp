@@ -25,8 +25,9 @@
 //              ends after the next period began is an overrun (an audible glitch in a real game).
 // `gamebench --compositor SOCKET` is the other end of --present: a separate SCHED_OTHER process,
 // like a desktop compositor, which is not part of the game: it receives each finished frame
-// (a datagram with its finish time), composes it (--compose-work-us) and records frame finished
-// -> compositor running (present latency) and -> composed.
+// (a datagram with its finish time) and records frame finished -> compositor running (present
+// latency); each time it wakes it composes once (--compose-work-us) whatever number of frames
+// arrived, and records the newest frame's finish -> composed.
 // Per-thread wake-up latency (timer expiry -> thread running) is recorded for the timer threads.
 //
 // Started with SteamAppId set, scx_gamer detects it as a game. Results: a one-screen summary on
@@ -575,20 +576,29 @@ int run_compositor(const Options& o, uint64_t compose_units) {
     const uint64_t give_up =
         now_ns() + static_cast<uint64_t>((o.warmup_s + o.duration_s + 120) * 1e9);
     Histogram wake, composed;
-    uint64_t frames = 0, sink = 0xa4093822299f31d0ull;
+    uint64_t frames = 0, compositions = 0, sink = 0xa4093822299f31d0ull;
     bool ended = false;
     while (!ended && now_ns() < give_up) {
         PresentMsg m{};
         if (recv(fd, &m, sizeof m, 0) != sizeof m)
             continue; // timeout (checks give_up) or a stray datagram
+        // Like a real compositor, one composition takes every frame that arrived meanwhile: a
+        // compositor that fell behind catches up instead of working through a backlog.
         const uint64_t woke = now_ns();
-        ended = m.end != 0;
-        if (ended || !m.in_window || m.done_ns > woke)
+        uint64_t newest = 0;
+        do {
+            ended = ended || m.end != 0;
+            if (m.end || !m.in_window || m.done_ns > woke)
+                continue;
+            wake.record(woke - m.done_ns);
+            newest = std::max(newest, m.done_ns);
+            frames++;
+        } while (recv(fd, &m, sizeof m, MSG_DONTWAIT) == sizeof m);
+        if (!newest)
             continue;
-        wake.record(woke - m.done_ns);
         sink = spin_units(compose_units, sink);
-        composed.record(now_ns() - m.done_ns);
-        frames++;
+        composed.record(now_ns() - newest);
+        compositions++;
     }
     close(fd);
     unlink(o.compositor_path.c_str());
@@ -596,6 +606,7 @@ int run_compositor(const Options& o, uint64_t compose_units) {
     const json j = {{"schema", "scx_gamer.gamebench-compositor/1"},
                     {"ended", ended},
                     {"frames", frames},
+                    {"compositions", compositions},
                     {"compose_work_us", o.compose_work_us},
                     {"present_wake_us", dist_json(wake)},
                     {"present_done_us", dist_json(composed)},

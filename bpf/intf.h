@@ -79,8 +79,8 @@ struct gamer_tunables {
 	u32 game_preempt; /* kick a CPU running background work when a game thread wakes */
 	/*
 	 * --no-wake-boost clears it: a task a game thread wakes from its own context (a frame
-	 * handed to the compositor, a request to a helper process) runs as urgent until it next
-	 * stops
+	 * handed to the compositor, a request to a helper process) runs as urgent until it sleeps
+	 * again or has run for slice_ns
 	 */
 	u32 wake_boost;
 	u32 verbose;      /* --verbose: extra bpf_printk tracing */

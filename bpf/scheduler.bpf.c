@@ -202,7 +202,8 @@ struct task_ctx {
 	s32 last_cpu;     /* CPU it last ran on, -1 before its first run */
 	bool is_game;     /* its tgid is in game_tgids */
 	bool is_daemon;   /* its tgid is daemon_tgid */
-	bool wake_boost;  /* woken by a game thread: urgent until it next stops */
+	bool wake_boost;  /* woken by a game thread: urgent until it sleeps or spends boost_ns */
+	u64 boost_ns;     /* CPU time run under the current wake boost */
 };
 
 struct {
@@ -414,6 +415,40 @@ static s32 pick_idle_cpu(struct task_struct *p, bool urgent, s32 prev_cpu, u64 w
 	return is_idle ? cpu : -EBUSY;
 }
 
+/*
+ * A game hands work to other processes: a finished frame to the compositor, a request to a
+ * helper or a sound server. Such a wakee, queued as background work, would hold the game up
+ * behind every background task, so a task woken by a game thread runs as urgent until it
+ * sleeps again or has run for one background slice (tunables.slice_ns) since the wakeup, whichever
+ * comes first. Preempted before either, it stays urgent: dropped into the background queue half
+ * way through its work, it waited there for the starvation guard, tens of milliseconds. Only a
+ * wakeup in the waker's own context counts: in an interrupt (a timer, a remote wakeup list) the
+ * current task did not wake p. It is judged in ops.select_cpu(), which runs in the waker's
+ * context even when the kernel then hands the wakeup to p's CPU through its remote wakeup list
+ * (ops.runnable() runs there, in an interrupt), and in ops.runnable() for the tasks that skip
+ * ops.select_cpu() (those that can run on one CPU only). A game can boost only what it wakes itself, one slice per wakeup
+ * (a task that never sleeps is never woken again), and boosted runs are bounded by the
+ * starvation guard and the floor like any game thread's.
+ */
+static void note_game_waker(const struct task_struct *p, struct task_ctx *tctx)
+{
+	const struct task_struct *waker;
+	struct task_ctx *wctx;
+
+	if (tctx->wake_boost || tctx->is_game || tctx->is_daemon ||
+	    !READ_ONCE(tunables.wake_boost) || gamer_in_interrupt())
+		return;
+	waker = (void *)bpf_get_current_task_btf();
+	if (waker == p)
+		return;
+	wctx = lookup_task_ctx(waker);
+	if (wctx && wctx->is_game) {
+		tctx->wake_boost = true;
+		tctx->boost_ns = 0;
+		stat_inc(GAMER_STAT_WAKE_BOOSTS);
+	}
+}
+
 s32 GAMER_OP(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -426,6 +461,9 @@ s32 GAMER_OP(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fla
 	if (test_stalled(p))
 		return prev_cpu;
 #endif
+	task_is_game(p, tctx);
+	if (wake_flags & GAMER_ENUM(enum scx_wake_flags, SCX_WAKE_TTWU))
+		note_game_waker(p, tctx);
 	urgent = task_is_urgent(p, tctx);
 	cpu = pick_idle_cpu(p, urgent, prev_cpu, wake_flags);
 	if (cpu < 0)
@@ -886,33 +924,6 @@ void GAMER_OP(gamer_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
 	scx_bpf_reenqueue_local();
 }
 
-/*
- * A game hands work to other processes: a finished frame to the compositor, a request to a
- * helper or a sound server. Such a wakee, queued as background work, would hold the game up
- * behind every background task, so a task woken by a game thread runs as urgent until it next
- * stops: one run, no more, whatever it does then. Only a wakeup in the waker's own context
- * counts: in an interrupt (a timer, a remote wakeup list) the current task did not wake p.
- * A game can boost only what it wakes itself, one run at a time, and boosted runs are still
- * bounded by the starvation guard and the floor like any game thread's.
- */
-static void note_game_waker(const struct task_struct *p, struct task_ctx *tctx, u64 enq_flags)
-{
-	const struct task_struct *waker;
-	struct task_ctx *wctx;
-
-	if (!(enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP)) || tctx->is_game ||
-	    tctx->is_daemon || !READ_ONCE(tunables.wake_boost) || gamer_in_interrupt())
-		return;
-	waker = (void *)bpf_get_current_task_btf();
-	if (waker == p)
-		return;
-	wctx = lookup_task_ctx(waker);
-	if (wctx && wctx->is_game) {
-		tctx->wake_boost = true;
-		stat_inc(GAMER_STAT_WAKE_BOOSTS);
-	}
-}
-
 void GAMER_OP(gamer_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -923,7 +934,8 @@ void GAMER_OP(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	tctx->exec_runtime = 0;
 	if (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP))
 		tctx->woke_at = scx_bpf_now();
-	note_game_waker(p, tctx, enq_flags);
+	if (enq_flags & GAMER_ENUM(enum scx_enq_flags, SCX_ENQ_WAKEUP))
+		note_game_waker(p, tctx);
 }
 
 /* floor(log2(v)) for v > 0. */
@@ -1040,7 +1052,11 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	/* ops.stopping() runs on the CPU p ran on: charge that CPU */
 	if (cctx)
 		account_cpu_time(cctx, ctx_is_urgent(tctx), uncharged_run(cctx, tctx, now), now);
-	tctx->wake_boost = false; /* one run per game wakeup */
+	if (tctx->wake_boost) {
+		tctx->boost_ns += ran;
+		if (!runnable || tctx->boost_ns >= READ_ONCE(tunables.slice_ns))
+			tctx->wake_boost = false;
+	}
 }
 
 /*

@@ -119,7 +119,8 @@ constexpr std::array kFlags{
              .flag_class = FlagClass::Live,
              .default_value = "false",
              .help = "Queue a task a game thread wakes (the compositor, a helper process) as "
-                     "background work instead of running it as urgent until it next stops"},
+                     "background work instead of running it as urgent until it sleeps again or "
+                     "has run for one --slice-us"},
     FlagSpec{.name = "primary-domain",
              .short_name = 'm',
              .field = &Options::primary_domain,
