@@ -4,7 +4,7 @@
 // parser (scxg_core), so ApplyFlags errors are the daemon's own FlagError messages.
 #pragma once
 
-#include "service/controller.h"
+#include "control/controller.h"
 
 #include <map>
 #include <string>
