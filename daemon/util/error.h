@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Exceptions thrown by the core library. Every message carries its context (which flag, which
+// Exceptions thrown by the daemon's rooms. Every message carries its context (which flag, which
 // file and line, which path) so that a caller can log what() as-is.
 #pragma once
 

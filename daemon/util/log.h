@@ -21,7 +21,7 @@ namespace scx_gamer {
 enum class LogLevel : int { err = 3, warning = 4, notice = 5, info = 6, debug = 7 };
 
 // The most verbose level printed: info by default, debug with --verbose.
-// This is the core library's only global mutable state. It is process-wide for the same reason
+// This is the daemon's only global mutable state. It is process-wide for the same reason
 // stderr is: every module logs and threading a logger object through all of them buys nothing.
 void set_log_level(LogLevel level);
 LogLevel log_level();

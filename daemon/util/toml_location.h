@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Parsing TOML text, and "file:line:col: reason" texts from toml11 locations and errors. Include
-// from .cpp files only: it pulls in toml.hpp, which the core library keeps out of its public
+// from .cpp files only: it pulls in toml.hpp, which the rooms keep out of their public
 // headers.
 #pragma once
 
