@@ -7,7 +7,7 @@
 // connections are made before the first call. Meanwhile the main thread samples the daemon's
 // VmRSS twice a second. Prints one JSON object: calls, errors (by D-Bus error name), latency
 // quantiles, per-client call counts and the RSS samples; the test decides what passes.
-#include "common/cli.h" // bench/common: the benchmarks' command lines and order statistics
+#include "common/cli.h" // the benchmarks' command lines and order statistics
 #include "common/report.h"
 #include "names.h"
 #include "scxgamer-proxy.h" // generated from dbus/org.cachyos.ScxGamer.xml
