@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -119,9 +120,7 @@ std::optional<uint64_t> vm_rss_kib(int pid) {
     return std::nullopt;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     CLI::App app{"Runs N concurrent clients of org.cachyos.ScxGamer on the system bus, each on its "
                  "own connection calling GetStats and reading properties, for SECS seconds, while "
                  "sampling the daemon's VmRSS; prints the counts as JSON.",
@@ -221,4 +220,19 @@ int main(int argc, char** argv) {
     };
     std::cout << out.dump() << "\n";
     return kExitOk;
+}
+
+} // namespace
+
+// One line and a failure status for anything thrown (a bus that cannot be reached, JSON that
+// cannot be printed), never std::terminate.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dbus_load: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "dbus_load: unknown error\n");
+    }
+    return kExitFailed;
 }
