@@ -22,7 +22,7 @@ inline sdbus::Slot watch_bus_loss(sdbus::IConnection& bus, std::function<void()>
     return bus.addMatch(
         "type='signal',path='/org/freedesktop/DBus/Local',interface='org.freedesktop.DBus.Local',"
         "member='Disconnected'",
-        [&bus, lost = std::move(lost)](sdbus::Message) {
+        [&bus, lost = std::move(lost)](const sdbus::Message&) {
             bus.detachSdEventLoop();
             lost();
         },

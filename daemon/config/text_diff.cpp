@@ -82,6 +82,7 @@ std::vector<Edit> edit_script(const Lines& old_lines, const Lines& new_lines) {
         ++tail;
 
     std::vector<Edit> edits;
+    edits.reserve(old_lines.size() + new_lines.size()); // at most every line of both
     for (std::size_t i = 0; i < head; ++i)
         edits.push_back({' ', old_lines[i]});
     align_middle(old_lines, head, old_lines.size() - tail, new_lines, head, new_lines.size() - tail,
