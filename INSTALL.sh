@@ -77,7 +77,7 @@ if [ "$ACTIVATE" -eq 1 ]; then
 fi
 
 # Which service manages sched_ext here and the mode to set up: decided by scx_gamer itself
-# (core/integration), before anything is touched.
+# (system/integration), before anything is touched.
 detect_args=(--root "$ROOT")
 [ -z "$MODE" ] || detect_args+=(--mode "$MODE")
 detected=$("$SCX_GAMER" config detect "${detect_args[@]}") || die "nothing was changed"

@@ -126,7 +126,7 @@ struct gamer_tunables {
  * ---- Scheduler statistics: per-CPU counters, summed by the daemon ----
  * The one list of them, X(NAME, key, description): BPF counts GAMER_STAT_NAME, and the daemon
  * reports the sum under the key with the description (GetStats, the scx_stats socket's
- * metadata, --stats; daemon/core/stats_fields.cpp). A new counter is one line here.
+ * metadata, --stats; daemon/stats/stats_fields.cpp). A new counter is one line here.
  */
 #define GAMER_STATS(X)                                                                             \
 	X(DISPATCHED, "nr_dispatched", "tasks moved from a shared queue to a CPU")                 \

@@ -130,7 +130,7 @@ const volatile u32 daemon_tgid;
 /*
  * ---- Live tunables: the daemon rewrites these while the scheduler runs (see intf.h) ----
  * No defaults here: the loader sets every field before the scheduler loads, from the flag table
- * (daemon/core/flags.cpp), the one place where the defaults are written down.
+ * (daemon/tuning/flags.cpp), the one place where the defaults are written down.
  */
 struct gamer_tunables tunables;
 

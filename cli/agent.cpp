@@ -16,7 +16,7 @@
 #include "daemon_client.h"
 #include "signal_loop.h"
 
-#include "core/toml_location.h"
+#include "util/toml_location.h"
 
 #include <toml.hpp>
 

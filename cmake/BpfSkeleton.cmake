@@ -45,6 +45,7 @@ function(bpf_skeleton NAME SOURCE)
     add_custom_target(bpf_${NAME}_gen DEPENDS ${skel})
     add_library(bpf_${NAME} INTERFACE)
     add_dependencies(bpf_${NAME} bpf_${NAME}_gen)
-    target_include_directories(bpf_${NAME} INTERFACE ${out_dir} ${CMAKE_SOURCE_DIR}/bpf)
+    # Only the skeleton: the daemon sees bpf/intf.h through scxg_bpf_layout, nothing else of bpf/.
+    target_include_directories(bpf_${NAME} INTERFACE ${out_dir})
     target_link_libraries(bpf_${NAME} INTERFACE scx_libbpf)
 endfunction()

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "config_cli.h"
 
-#include "core/config_install.h"
-#include "core/error.h"
-#include "core/flags.h"
-#include "core/integration.h"
+#include "config/config_install.h"
 #include "doctor_cli.h"
+#include "system/integration.h"
+#include "tuning/flags.h"
+#include "util/error.h"
 
 #include <CLI/CLI.hpp>
 

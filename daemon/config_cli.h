@@ -10,7 +10,7 @@
 //   scx_gamer config detect    [--root DIR] [--mode MODE]
 //   scx_gamer config validate-flags FLAGS...
 //
-// install/uninstall edit /etc/default/scx and scx_loader's TOML (see core/config_install.h for
+// install/uninstall edit /etc/default/scx and scx_loader's TOML (see config/config_install.h for
 // what exactly), atomically and with backups; --dry-run prints the unified diff instead.
 // Exit codes: 0 done, 1 failure (nothing changed), 2 bad usage or invalid flags.
 //
@@ -20,7 +20,7 @@
 //   if (config_commands.selected()) return config_commands.run();
 #pragma once
 
-#include "core/integration.h"
+#include "system/integration.h"
 
 #include <cstddef>
 #include <optional>

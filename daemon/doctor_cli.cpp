@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "doctor_cli.h"
 
-#include "core/config_install.h"
-#include "core/default_scx.h"
-#include "core/file_read.h"
-#include "core/system_state.h"
+#include "config/config_install.h"
+#include "config/default_scx.h"
 #include "dbus/names.h"
 #include "service/system_bus_facts.h"
+#include "system/system_state.h"
+#include "util/file_read.h"
 
 #include <CLI/CLI.hpp>
 #include <systemd/sd-bus.h>

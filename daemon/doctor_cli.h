@@ -5,13 +5,13 @@
 // Why a subcommand of scx_gamer and not of scxgamerctl: it must work while the daemon is not
 // running (scxgamerctl is a client of the daemon's bus name), and the facts it reads — the install
 // record, /etc/default/scx, which service is in charge of sched_ext — are read by the daemon's own
-// code (core/config_install, core/scheduler_owner, core/system_state); one binary, one source of
-// truth. It needs no root: sysfs, unit files and the buses' name lists are readable by anyone, and
-// nothing here writes or starts anything (every bus call is NO_AUTO_START).
+// code (config/config_install, system/scheduler_owner, system/system_state); one binary, one source
+// of truth. It needs no root: sysfs, unit files and the buses' name lists are readable by anyone,
+// and nothing here writes or starts anything (every bus call is NO_AUTO_START).
 #pragma once
 
-#include "core/doctor.h"
-#include "core/integration.h"
+#include "system/doctor.h"
+#include "system/integration.h"
 
 #include <filesystem>
 

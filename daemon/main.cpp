@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // scx_gamer: parses the command line and runs the daemon. Everything else lives in the library.
 #include "config_cli.h"
-#include "core/error.h"
-#include "core/flags.h"
-#include "core/log.h"
-#include "core/original_flags.h"
 #include "doctor_cli.h"
 #include "ml_cli.h"
 #include "service/daemon.h"
 #include "service/system_bus_facts.h"
+#include "tuning/flags.h"
+#include "tuning/original_flags.h"
+#include "util/error.h"
+#include "util/log.h"
 
 #include <CLI/CLI.hpp>
 

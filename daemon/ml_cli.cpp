@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ml_cli.h"
 
-#include "core/error.h"
 #include "ml/learned_profile.h"
 #include "ml/learner.h"
 #include "ml/sample_store.h"
 #include "ml/trainer.h"
+#include "util/error.h"
 
 #include <CLI/CLI.hpp>
 

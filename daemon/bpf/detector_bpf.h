@@ -13,7 +13,7 @@
 // object may only be destroyed or assigned to.
 #pragma once
 
-#include "core/detector_record.h"
+#include "games/detector_record.h"
 
 #include <cstddef>
 #include <cstdint>

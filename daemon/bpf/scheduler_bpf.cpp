@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/scheduler_bpf.h"
 
-#include "core/error.h"
 #include "scheduler.skel.h"
+#include "util/error.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>

@@ -13,7 +13,7 @@
 // assigned to.
 #pragma once
 
-#include "intf.h"
+#include "bpf/intf.h"
 
 #include <array>
 #include <cstdint>

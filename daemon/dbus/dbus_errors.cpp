@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "dbus_errors.h"
 
-#include "core/error.h"
+#include "control/controller.h"
 #include "names.h"
-#include "service/controller.h"
+#include "util/error.h"
 
 namespace scx_gamer {
 

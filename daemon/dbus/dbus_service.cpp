@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "dbus_service.h"
 
+#include "bus/bus_loss.h"
 #include "bus_client_watch.h"
-#include "bus_loss.h"
-#include "core/error.h"
-#include "core/flags.h"
-#include "core/game_registry.h"
-#include "core/log.h"
-#include "core/proc_reader.h"
-#include "core/text.h"
-#include "core/unique_fd.h"
 #include "dbus_errors.h"
+#include "games/game_registry.h"
+#include "games/proc_reader.h"
 #include "ml/game_key.h"
 #include "names.h"
 #include "polkit_authority.h"
+#include "tuning/flags.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/text.h"
+#include "util/unique_fd.h"
 
 #include "scxgamer-adaptor.h" // generated from dbus/org.cachyos.ScxGamer.xml
 

@@ -11,7 +11,7 @@
 //   service.reset();  // before the bus and the loop
 #pragma once
 
-#include "service/controller.h"
+#include "control/controller.h"
 
 #include <sdbus-c++/IConnection.h>
 

@@ -16,8 +16,8 @@
 //   scx_loader appears -> the same as a first game, if games are running
 #pragma once
 
-#include "core/error.h"
-#include "core/profiles.h" // SchedMode: scx_loader's mode numbers
+#include "tuning/profiles.h" // SchedMode: scx_loader's mode numbers
+#include "util/error.h"
 
 #include <cstdint>
 #include <optional>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "loader/loader_bus.h"
 
-#include "core/log.h"
-#include "dbus/bus_loss.h"
+#include "bus/bus_loss.h"
+#include "util/log.h"
 
 #include "scxloader-proxy.h" // generated from dbus/org.scx.Loader.xml
 

@@ -9,7 +9,7 @@
 //   link->stop();  // before the loop goes: gives scx_loader back what it ran
 #pragma once
 
-#include "core/game_registry.h"
+#include "games/game_registry.h"
 #include "loader/companion.h"
 
 #include <sdbus-c++/IConnection.h>

@@ -26,9 +26,9 @@
 //   budget    at most budget_windows windows in all; the verification's windows are reserved.
 #pragma once
 
-#include "core/flags.h"
 #include "ml/search_space.h"
 #include "ml/statistics.h"
+#include "tuning/flags.h"
 
 #include <cstdint>
 #include <optional>

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ml/learned_profile.h"
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/text.h"
-#include "core/toml_location.h"
 #include "ml/game_key.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/text.h"
+#include "util/toml_location.h"
 
 #include <toml.hpp>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Learned profiles: the best tunables found for one game, saved as STATE_DIR/profiles/KEY.toml
 // (human-readable, with the evidence) and applied on top of the base profile while that game
-// runs. Written atomically (core/atomic_file.h): a reader sees the old file or the new one.
+// runs. Written atomically (util/atomic_file.h): a reader sees the old file or the new one.
 //
 //   # scx_gamer learned profile ...
 //   schema = 1
@@ -25,7 +25,7 @@
 //   slice-us = 2000
 #pragma once
 
-#include "core/flags.h"
+#include "tuning/flags.h"
 
 #include <filesystem>
 #include <optional>

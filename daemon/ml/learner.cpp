@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ml/learner.h"
 
-#include "core/error.h"
-#include "core/log.h"
 #include "ml/game_key.h"
 #include "ml/learned_profile.h"
+#include "util/error.h"
+#include "util/log.h"
 
 namespace scx_gamer::ml {
 

@@ -10,13 +10,13 @@
 // that runs only while needs_windows() says so. Tests drive it with a fake host.
 #pragma once
 
-#include "core/flags.h"
-#include "core/game_registry.h"
+#include "games/game_registry.h"
 #include "ml/autotuner.h"
 #include "ml/objective.h"
 #include "ml/sample_store.h"
 #include "ml/search_space.h"
 #include "ml/window.h"
+#include "tuning/flags.h"
 
 #include <chrono>
 #include <filesystem>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ml/sample_store.h"
 
-#include "core/error.h"
-#include "core/file_read.h"
-#include "core/text.h"
+#include "util/error.h"
+#include "util/file_read.h"
+#include "util/text.h"
 
 #include <nlohmann/json.hpp>
 

@@ -18,9 +18,9 @@
 // (replacing the older one) and a new file starts, so a key uses at most about 2 x max_bytes.
 #pragma once
 
-#include "core/flags.h"
-#include "core/unique_fd.h"
 #include "ml/window.h"
+#include "tuning/flags.h"
+#include "util/unique_fd.h"
 
 #include <chrono>
 #include <cstdint>

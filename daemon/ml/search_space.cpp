@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ml/search_space.h"
 
-#include "core/error.h"
+#include "util/error.h"
 
 #include <algorithm>
 #include <cmath>

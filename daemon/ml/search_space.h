@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// What the autotuner may change: the live scheduler tunables of the flag table (core/flags.cpp),
+// What the autotuner may change: the live scheduler tunables of the flag table (tuning/flags.cpp),
 // less those it must not touch, and the neighbouring values it tries around a current value.
 #pragma once
 
-#include "core/flags.h"
+#include "tuning/flags.h"
 
 #include <optional>
 #include <span>

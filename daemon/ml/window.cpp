@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ml/window.h"
 
-#include "core/file_read.h"
-#include "core/latency.h"
+#include "stats/latency.h"
+#include "util/file_read.h"
 
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "service/config_watch.h"
 
-#include "core/log.h"
+#include "util/log.h"
 
 #include <utility>
 

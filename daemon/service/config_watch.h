@@ -5,7 +5,7 @@
 // over the old one), and the daemon should read the file once, after the last.
 #pragma once
 
-#include "core/config_reload.h"
+#include "config/config_reload.h"
 #include "service/event_loop.h"
 
 #include <chrono>

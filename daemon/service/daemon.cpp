@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon.h"
 
-#include "core/config_reload.h"
-#include "core/cpu_list.h"
-#include "core/error.h"
-#include "core/file_read.h"
-#include "core/guard.h"
-#include "core/latency.h"
-#include "core/log.h"
-#include "core/proc_reader.h"
-#include "core/text.h"
+#include "config/config_reload.h"
+#include "games/proc_reader.h"
 #include "login_sessions.h"
 #include "ml/game_key.h"
+#include "stats/latency.h"
+#include "tuning/cpu_list.h"
+#include "util/error.h"
+#include "util/file_read.h"
+#include "util/guard.h"
+#include "util/log.h"
+#include "util/text.h"
 
 #include <cerrno>
 #include <csignal>

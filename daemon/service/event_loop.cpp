@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "event_loop.h"
 
-#include "core/error.h"
-#include "core/guard.h"
+#include "util/error.h"
+#include "util/guard.h"
 
 #include <cerrno>
 #include <csignal>

@@ -53,7 +53,7 @@ class EventSource {
     std::unique_ptr<sd_event_source, Unref> source_;
 };
 
-// Every callback runs behind run_guarded() (core/guard.h): an exception is logged with the
+// Every callback runs behind run_guarded() (util/guard.h): an exception is logged with the
 // source's name and the loop goes on. Sources are named for that log line ("detector events").
 class EventLoop {
   public:

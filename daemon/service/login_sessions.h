@@ -2,7 +2,7 @@
 // SessionOracle over logind's records (sd-login): the same facts polkit's allow_active reads.
 #pragma once
 
-#include "core/eligibility.h"
+#include "games/eligibility.h"
 
 namespace scx_gamer {
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "stats_server.h"
 
-#include "core/error.h"
-#include "core/log.h"
-#include "core/scx_stats_protocol.h"
-#include "core/unique_fd.h"
+#include "stats/scx_stats_protocol.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/unique_fd.h"
 
 #include <cerrno>
 #include <csignal>

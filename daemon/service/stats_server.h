@@ -4,9 +4,9 @@
 // served from the daemon's event loop; the socket is removed when the server goes away.
 #pragma once
 
-#include "core/stats_fields.h"
-#include "core/unique_fd.h"
 #include "event_loop.h"
+#include "stats/stats_fields.h"
+#include "util/unique_fd.h"
 
 #include <filesystem>
 #include <functional>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "service/system_bus_facts.h"
 
-#include "core/log.h"
+#include "util/log.h"
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>

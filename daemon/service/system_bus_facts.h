@@ -4,7 +4,7 @@
 // Nothing here may start anything: every call goes out with NO_AUTO_START.
 #pragma once
 
-#include "core/scheduler_owner.h"
+#include "system/scheduler_owner.h"
 
 #include <chrono>
 

@@ -14,10 +14,10 @@
 //   - add_listed_scheduler() then remove_listed_scheduler() and restore_assignment_line() of
 //     the saved lines give back the input byte for byte (install then uninstall), when
 //     scx_gamer was neither listed nor selected before.
-#include "core/default_scx.h"
-#include "core/error.h"
-#include "core/flags.h"
+#include "config/default_scx.h"
 #include "fuzz_check.h"
+#include "tuning/flags.h"
+#include "util/error.h"
 
 #include <algorithm>
 #include <optional>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The detector's ring-buffer records (core/detector_record.h). The kernel writes them, but an
+// The detector's ring-buffer records (games/detector_record.h). The kernel writes them, but an
 // exec record's strings are whatever the new process was given, and its size fields are only
 // as good as the BPF code that set them: the decoder must hold for any bytes.
 //
@@ -8,8 +8,8 @@
 //   - the strings come back in order: argv then environment, joined with NULs, are a prefix of
 //     the record's strings, and only an incomplete last string is ever left out;
 //   - at most argc arguments; complete exactly when strings_len == strings_total.
-#include "core/detector_record.h"
 #include "fuzz_check.h"
+#include "games/detector_record.h"
 
 #include <cstring>
 #include <string>

@@ -10,9 +10,9 @@
 //   - to_command_line() holds only characters that need no shell quoting;
 //   - applying the flags to the defaults and diffing back yields them again (minus flags that
 //     were given with their default value), and apply() of that diff gives the same Options.
-#include "core/error.h"
-#include "core/flags.h"
 #include "fuzz_check.h"
+#include "tuning/flags.h"
+#include "util/error.h"
 
 #include <string>
 #include <vector>

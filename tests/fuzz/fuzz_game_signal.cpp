@@ -10,12 +10,12 @@
 //   - sd-bus accepts the signal's strings (its own UTF-8 check is the oracle, not ours);
 //   - every log line is one record: one newline, at its end, and valid UTF-8 for sd-bus too,
 //     whether it carries the registry's name or the classifier's raw one.
-#include "core/classifier.h"
-#include "core/game_registry.h"
-#include "core/game_rules.h"
-#include "core/log.h"
-#include "core/proc_reader.h"
 #include "fuzz_check.h"
+#include "games/classifier.h"
+#include "games/game_registry.h"
+#include "games/game_rules.h"
+#include "games/proc_reader.h"
+#include "util/log.h"
 
 #include <systemd/sd-bus.h>
 

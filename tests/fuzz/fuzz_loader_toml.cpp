@@ -13,11 +13,11 @@
 //     that were set;
 //   - without a section before, remove_gamer_section() of the result gives the input back byte
 //     for byte; with one, remove_gamer_profiles() takes out exactly the profiles named.
-#include "core/error.h"
-#include "core/game_rules.h"
-#include "core/loader_toml.h"
-#include "core/profiles.h"
+#include "config/loader_toml.h"
 #include "fuzz_check.h"
+#include "games/game_rules.h"
+#include "tuning/profiles.h"
+#include "util/error.h"
 
 #include <algorithm>
 #include <optional>

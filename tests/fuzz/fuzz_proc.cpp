@@ -12,10 +12,10 @@
 //   - a verdict's reason matches it (games: steam-app-id, wine-exe, rule:...; others:
 //     no-signal, excluded:...); only a Steam id, a Wine program or a rule make a game; an
 //     exclude rule always wins; classification is deterministic.
-#include "core/classifier.h"
-#include "core/game_rules.h"
-#include "core/proc_reader.h"
 #include "fuzz_check.h"
+#include "games/classifier.h"
+#include "games/game_rules.h"
+#include "games/proc_reader.h"
 
 #include <algorithm>
 #include <optional>

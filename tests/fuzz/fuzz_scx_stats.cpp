@@ -9,8 +9,8 @@
 //     none); an error's resp is a string saying why;
 //   - the stats are read (the callback runs) only for a valid "stats" request, and then the
 //     answer carries them.
-#include "core/scx_stats_protocol.h"
 #include "fuzz_check.h"
+#include "stats/scx_stats_protocol.h"
 
 #include <nlohmann/json.hpp>
 

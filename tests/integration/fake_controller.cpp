@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "fake_controller.h"
 
-#include "core/error.h"
-#include "core/flags.h"
+#include "tuning/flags.h"
+#include "util/error.h"
 
 #include <chrono>
 #include <filesystem>

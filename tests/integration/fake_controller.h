@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // A Controller with canned state for the D-Bus tests: it records every call that would change the
 // daemon, so a test can tell that a refused call never reached it. Flags go through the real flag
-// parser (scxg_core), so ApplyFlags errors are the daemon's own FlagError messages.
+// parser (scxg_tuning), so ApplyFlags errors are the daemon's own FlagError messages.
 #pragma once
 
-#include "service/controller.h"
+#include "control/controller.h"
 
 #include <map>
 #include <string>

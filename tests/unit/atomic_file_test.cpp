@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/atomic_file.h"
-#include "core/error.h"
 #include "temp_dir.h"
 #include "tmpfs_mount.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

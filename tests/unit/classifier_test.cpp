@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/classifier.h"
-#include "core/log.h"
+#include "games/classifier.h"
+#include "util/log.h"
 
 #include "fake_proc_reader.h"
 #include "temp_dir.h"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/atomic_file.h"
-#include "core/config_install.h"
-#include "core/default_scx.h"
-#include "core/error.h"
-#include "core/loader_toml.h"
+#include "config/config_install.h"
+#include "config/default_scx.h"
+#include "config/loader_toml.h"
 #include "temp_dir.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

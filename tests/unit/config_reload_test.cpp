@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What a configuration reload changes (reload_profiles) and what is watched for it
 // (config_watch_plan), on temporary files.
-#include "core/config_reload.h"
+#include "config/config_reload.h"
 #include "temp_dir.h"
 
 #include <gmock/gmock.h>

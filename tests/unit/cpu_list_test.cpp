@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/cpu_list.h"
-#include "core/error.h"
+#include "tuning/cpu_list.h"
+#include "util/error.h"
 
 #include "temp_dir.h"
 

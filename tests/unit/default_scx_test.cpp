@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/default_scx.h"
-#include "core/error.h"
-#include "core/flags.h"
+#include "config/default_scx.h"
+#include "tuning/flags.h"
+#include "util/error.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

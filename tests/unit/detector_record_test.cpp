@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Decoding the detector's ring-buffer records (core/detector_record.h), and what the daemon
+// Decoding the detector's ring-buffer records (games/detector_record.h), and what the daemon
 // makes of an exec record (process_info_at_exec): the exec path classifies from the record
 // alone, plus the exe link.
-#include "core/detector_record.h"
 #include "fake_proc_reader.h"
+#include "games/detector_record.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The flag table (flag_table() in daemon/core/flags.cpp) is the source; the man page
+// The flag table (flag_table() in daemon/tuning/flags.cpp) is the source; the man page
 // docs/man/scx_gamer.8.scd and the daemon's --help describe it. These tests keep them in step:
 // every flag, with its short form where it has one, must appear in both, and with the same
 // description (range, unit, default) as describe_flag() gives.
-#include "core/flags.h"
-#include "core/original_flags.h"
+#include "tuning/flags.h"
+#include "tuning/original_flags.h"
 
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
@@ -136,7 +136,7 @@ TEST(DocsFlags, HelpDescribesEveryFlagAsTheTableDoes) {
 }
 
 // The man page's COMPATIBILITY section lists the original scx_gamer's flags that are accepted and
-// ignored (original_flag_table() in daemon/core/original_flags.cpp), one "- *--name*" line each.
+// ignored (original_flag_table() in daemon/tuning/original_flags.cpp), one "- *--name*" line each.
 std::string man_section(const std::string& man, const std::string& heading) {
     const auto begin = man.find("\n" + heading + "\n");
     if (begin == std::string::npos)

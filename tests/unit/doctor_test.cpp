@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The integration decision (core/integration) and `scx_gamer doctor`'s checks (core/doctor), fed
-// made-up systems: no sysfs, systemd or bus is read here.
-#include "core/doctor.h"
-#include "core/integration.h"
+// The integration decision (system/integration) and `scx_gamer doctor`'s checks (system/doctor),
+// fed made-up systems: no sysfs, systemd or bus is read here.
+#include "system/doctor.h"
+#include "system/integration.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Who may be a game: root, users at the machine, and whom the rules file names.
-#include "core/eligibility.h"
+#include "games/eligibility.h"
 
 #include <gtest/gtest.h>
 

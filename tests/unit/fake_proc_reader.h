@@ -3,7 +3,7 @@
 // mock for checking how readers are called.
 #pragma once
 
-#include "core/proc_reader.h"
+#include "games/proc_reader.h"
 
 #include <gmock/gmock.h>
 

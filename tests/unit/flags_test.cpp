@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/error.h"
-#include "core/flags.h"
+#include "tuning/flags.h"
+#include "util/error.h"
 
 #include <CLI/CLI.hpp>
 #include <gmock/gmock.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The registry of games and the listeners that keep the BPF maps and D-Bus signals in step.
-#include "core/game_registry.h"
+#include "games/game_registry.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/error.h"
-#include "core/game_rules.h"
+#include "games/game_rules.h"
+#include "util/error.h"
 
 #include "temp_dir.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/known_helpers.h"
+#include "games/known_helpers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Percentiles of the scheduler's wakeup-latency histogram (layout in bpf/intf.h).
 #include "bpf/intf.h"
-#include "core/latency.h"
+#include "stats/latency.h"
 
 #include <gtest/gtest.h>
 

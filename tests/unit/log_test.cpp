@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/log.h"
+#include "util/log.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include "ml/learned_profile.h"
 #include "ml/sample_store.h"
 
-#include "core/error.h"
+#include "util/error.h"
 
 #include "temp_dir.h"
 

@@ -4,7 +4,7 @@
 #include "ml/objective.h"
 #include "ml/window.h"
 
-#include "core/latency.h"
+#include "stats/latency.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The original scx_gamer's flags that the daemon's command line accepts and ignores
-// (daemon/core/original_flags.h), as main sets them up next to the flag table.
-#include "core/error.h"
-#include "core/flags.h"
-#include "core/original_flags.h"
+// (daemon/tuning/original_flags.h), as main sets them up next to the flag table.
+#include "tuning/flags.h"
+#include "tuning/original_flags.h"
+#include "util/error.h"
 
 #include <CLI/CLI.hpp>
 #include <gmock/gmock.h>

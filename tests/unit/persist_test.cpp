@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/flags.h"
-#include "core/persist.h"
+#include "config/persist.h"
 #include "temp_dir.h"
 #include "tmpfs_mount.h"
+#include "tuning/flags.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/proc_reader.h"
+#include "games/proc_reader.h"
 
 #include "fake_proc_reader.h"
 #include "temp_dir.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/profiles.h"
 #include "temp_dir.h"
+#include "tuning/profiles.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // other_scheduler_service(): when scx.service or scx_loader is in charge of sched_ext, scx_gamer
 // refuses to start; unknown facts (no bus, no systemd) never refuse.
-#include "core/scheduler_owner.h"
+#include "system/scheduler_owner.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The scx_stats wire protocol: requests answered, bad ones refused with errno 22.
-#include "core/scx_stats_protocol.h"
+#include "stats/scx_stats_protocol.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The statistics are listed once (daemon/core/stats_fields.cpp, with the scheduler's counters from
+// The statistics are listed once (daemon/stats/stats_fields.cpp, with the scheduler's counters from
 // bpf/intf.h's GAMER_STATS); the D-Bus interface's documentation of GetStats must name exactly
 // those keys, with the types the daemon sends them as.
 #include "bpf/intf.h"
-#include "core/stats_fields.h"
+#include "stats/stats_fields.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Prerequisite checks against fake sysfs/securityfs trees.
-#include "core/system_state.h"
+#include "system/system_state.h"
 #include "temp_dir.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/text_diff.h"
+#include "config/text_diff.h"
 
 #include <gtest/gtest.h>
 

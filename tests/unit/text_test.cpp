@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/text.h"
+#include "util/text.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "core/toml_location.h"
-#include "core/toml_precheck.h"
+#include "util/toml_location.h"
+#include "util/toml_precheck.h"
 
 #include <toml.hpp>
 

@@ -14,7 +14,7 @@
 //   bpf_smoke fault stall      (test-hook builds) a stalled task must trip the watchdog
 #include "bpf/detector_bpf.h"
 #include "bpf/scheduler_bpf.h"
-#include "core/error.h"
+#include "util/error.h"
 
 #include <poll.h>
 #include <sys/prctl.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # In the VM, on the real system bus: 200 concurrent clients, each on its own connection, call
-# GetStats and read properties of the real daemon for 30 s (tests/vm/dbus_load). Every call must
+# GetStats and read properties of the real daemon for 30 s (bench/dbus_load.cpp). Every call must
 # be answered (0 errors, every client served) and the daemon's memory must not grow while it
 # serves them: VmRSS, sampled twice a second, may grow by at most RSS_BOUND_KIB from the
 # highest sample of the first 10 s to the highest of the last 10 s. Latency is reported only.
