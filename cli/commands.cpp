@@ -182,6 +182,12 @@ int cmd_status(const GlobalOptions& options) {
         std::printf("  Game wakeup:  p50 %llu µs, p99 %llu µs, p99.9 %llu µs\n",
                     static_cast<unsigned long long>(*p50), static_cast<unsigned long long>(*p99),
                     static_cast<unsigned long long>(*p999));
+    auto detect_p50 = stat_value<uint64_t>(stats, "detection_p50_us");
+    auto detect_p99 = stat_value<uint64_t>(stats, "detection_p99_us");
+    if (detect_p50 && detect_p99 && (*detect_p50 || *detect_p99))
+        std::printf("  Detection:    p50 %llu µs, p99 %llu µs (exec record to GameDetected)\n",
+                    static_cast<unsigned long long>(*detect_p50),
+                    static_cast<unsigned long long>(*detect_p99));
     return kExitOk;
 }
 

@@ -1,25 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The daemon: wires the BPF scheduler and detector, the classifier and the game registry into one
-// sd-event loop, and answers its interfaces through Controller. main() only builds and runs it.
+// The daemon: wires its parts into one sd-event loop and answers its interfaces through
+// Controller. Each job is a part of its own, tested without a kernel or a bus: DetectionPipeline
+// (detector records -> classifier -> game registry, and games' exits), SchedulerSupervisor (the
+// BPF scheduler's attach, restart and transactional option changes), BusPresence (staying on the
+// system bus). What remains here is the wiring, the profile and flag layering (profile, the
+// learner's overlay, the user's flags) and the Controller calls. main() only builds and runs it.
 #pragma once
 
 #include "bpf/detector_bpf.h"
-#include "bpf/scheduler_bpf.h"
 #include "config/persist.h"
 #include "control/controller.h"
 #include "dbus/dbus_service.h"
 #include "event_loop.h"
-#include "games/classifier.h"
-#include "games/eligibility.h"
-#include "games/game_registry.h"
+#include "games/proc_reader.h"
 #include "loader/loader_bus.h"
 #include "ml/learner.h"
+#include "service/bus_presence.h"
 #include "service/config_watch.h"
+#include "service/detection_linux.h"
+#include "service/detection_pipeline.h"
+#include "service/exit_codes.h"
+#include "service/scheduler_supervisor.h"
 #include "service/stats_server.h"
+#include "service/timers.h"
 #include "system/system_state.h"
 #include "tuning/flags.h"
 #include "tuning/profiles.h"
-#include "util/unique_fd.h"
 
 #include <chrono>
 #include <filesystem>
@@ -44,11 +50,6 @@ struct DaemonSettings {
     ml::LearnerSettings learning; // --ml-collect, --ml-autotune, --ml-profiles, --state-dir
 };
 
-// Exit codes of run().
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitKernelEjected = 70; // the kernel unloaded the scheduler (EX_SOFTWARE)
-
 class Daemon final : public Controller {
   public:
     explicit Daemon(DaemonSettings settings);
@@ -67,7 +68,7 @@ class Daemon final : public Controller {
     std::string scheduler_state() const override;
     std::string detection_method() const override;
     std::map<std::string, std::vector<std::string>> profiles() const override;
-    std::vector<Game> games() const override { return games_.games(); }
+    std::vector<Game> games() const override { return pipeline_->games().games(); }
     ApplyOutcome set_profile(const std::string& name) override;
     ApplyOutcome apply_flags(const std::vector<std::string>& flags) override;
     void persist() override;
@@ -81,53 +82,20 @@ class Daemon final : public Controller {
     void delete_learned_profile(const std::string& key) override;
 
   private:
-    void attach_scheduler(const SchedulerConfig& config);
-    void reattach_scheduler(const SchedulerConfig& config); // restores the previous on failure
     void start_detector();
     void start_stats_server();
     void start_dbus();
-    void serve_dbus(); // connects and serves org.cachyos.ScxGamer; throws when it cannot
-    void on_bus_lost();
-    void reconnect_bus();
     void start_companion();
-    void connect_loader(bool first_attempt);
     void reload_config(const char* why);
-    void on_scheduler_exit();
-    void on_detector_events();
-    void handle_record(const DetectorRecord& record);
-    void restart_scheduler(); // after the kernel asked for it (CPU hotplug)
-    void consider_exec(const DetectorRecord& record);
-    // exec_ns: when the kernel reported the exec (CLOCK_MONOTONIC), 0 if not from an exec.
-    void consider(uint32_t tgid, const char* trigger, uint64_t exec_ns = 0);
-    void register_if_game(uint32_t tgid, const std::optional<ProcessInfo>& info,
-                          const char* trigger, uint64_t exec_ns);
-    bool exec_finished(uint32_t tgid) const;
-    void defer_exec(uint32_t tgid, uint64_t exec_ns);
-    void retry_pending_execs();
-    void watch_exit(uint32_t pid);
-    void remove_exited_games();
-    // Game trees (bpf/intf.h): whether a process of root's tree still runs; ending the games
-    // whose tree is gone; a member's exec or rename; the root's earlier children joining.
-    bool tree_lives(uint32_t root) const;
-    void check_game_trees();
-    void check_detector_misses();
-    void check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info);
-    void adopt_descendants(uint32_t root);
-    void scan_running_processes();
-    void rescan_after_drops();
-    void apply_detection_policy();
-    // Logs why pid is not treated as a game, at most once a minute per user and reason: one
-    // user's exec flood must not become a journal flood.
-    void note_refusal(std::optional<uid_t> uid, uint32_t pid, const std::string& name,
-                      const std::string& why);
     void notify_subscribers(const char* what,
                             const std::function<void(const ControllerEvents&)>& call) const;
     void print_stats() const;
+    void restart_stats_timer();
     SchedulerConfig scheduler_config(const Options& options) const;
     ApplyOutcome change_options(const Options& next, const std::string& next_profile,
                                 const FlagValues& next_custom);
     void notify_properties(const std::vector<std::string>& names) const;
-    uint64_t game_threads() const;
+    const Options& options() const { return supervisor_->options(); }
     // The learner's side (daemon/ml): what it reads and how its tunables are layered.
     void start_learner();
     void follow_current_game();
@@ -138,33 +106,28 @@ class Daemon final : public Controller {
 
     DaemonSettings settings_;
     EventLoop loop_;
+    LoopTimers timers_{loop_};
     SystemState system_;
     ProfileSet profile_set_;
     std::string profile_;
     FlagValues custom_flags_;
-    Options options_;
-    std::unique_ptr<ProcReader> proc_;
+    LinuxProcReader proc_;
     std::unique_ptr<SessionOracle> sessions_;
-    EligibilityPolicy eligibility_;
-    // When each (user, reason) refusal was last logged.
-    std::map<std::pair<std::optional<uid_t>, std::string>, std::chrono::steady_clock::time_point>
-        refusals_logged_;
-    uint64_t detector_drops_seen_ = 0;
-    uint64_t detector_misses_seen_ = 0;
-    // The scheduler reads the detector's map of game trees as its game map (SchedulerConfig).
-    bool shares_game_map_ = false;
-    std::chrono::steady_clock::time_point last_rescan_;
-    Classifier classifier_;
-    GameRegistry games_;
-    std::optional<SchedulerBpf> scheduler_;
+    LinuxProcessTable processes_;
+    PidfdExitWatches exit_watches_{loop_};
     std::optional<DetectorBpf> detector_;
+    std::optional<BpfDetectorPort> detector_port_;
+    std::unique_ptr<DetectionPipeline> pipeline_;
+    std::unique_ptr<SchedulerSupervisor> supervisor_;
     std::vector<ControllerEvents> subscribers_;
     std::chrono::steady_clock::time_point started_;
     int exit_code_ = kExitOk;
     std::unique_ptr<StatsServer> stats_server_;
     std::unique_ptr<sdbus::IConnection> bus_;
     std::unique_ptr<DbusService> dbus_;
+    std::unique_ptr<BusPresence> dbus_presence_;
     std::unique_ptr<LoaderBusLink> loader_; // companion mode only
+    std::unique_ptr<BusPresence> loader_presence_;
     std::unique_ptr<ConfigWatch> config_watch_;
     std::unique_ptr<ml::Learner> learner_;
     struct Overlay {
@@ -172,38 +135,9 @@ class Daemon final : public Controller {
         FlagValues tunables; // over the profile; custom flags still win
     };
     std::optional<Overlay> overlay_;
-    EventSource sighup_;
-    struct PendingExec {
-        uint64_t exec_ns = 0; // the exec event's kernel timestamp
-        unsigned retries = 0;
-    };
-    std::map<uint32_t, PendingExec> pending_execs_; // by tgid
-    // Every game's pidfd, readable once its last thread has exited. The detector reports exits
-    // sooner, but the kernel skips a tracing program on a CPU where an instance of it is already
-    // running (preempted in it), so that report can go missing; this one cannot.
-    struct ExitWatch {
-        UniqueFd pidfd;
-        EventSource readable; // declared last: released before the fd it watches is closed
-    };
-    std::map<uint32_t, ExitWatch> exit_watches_; // by tgid
-    std::vector<uint32_t> exited_games_;         // pidfds that fired, for remove_exited_games()
-    static constexpr auto kExecRetryDelay = std::chrono::milliseconds(1);
-    static constexpr unsigned kExecRetries = 50;
-    static constexpr auto kRefusalLogInterval = std::chrono::minutes(1);
-    // After the ring buffer dropped records (a flood of execs), /proc is scanned again so that a
-    // game whose exec record was lost is found; at most this often, as a scan reads every process.
-    static constexpr auto kRescanInterval = std::chrono::seconds(2);
-    // How often missed runs of the detector's hooks are looked for while games are tracked.
-    static constexpr auto kTreeCheckInterval = std::chrono::seconds(2);
-    // How often to try the system bus again after losing it (ours and the companion's link): a
-    // restarted dbus-daemon is back within a second or two, and a connect attempt costs next to
-    // nothing.
-    static constexpr auto kBusRetryDelay = std::chrono::seconds(1);
 
     // Event sources last: they are dropped first, before what their callbacks use.
-    EventSource sigint_, sigterm_, scheduler_exit_, detector_events_, stats_timer_,
-        exec_retry_timer_, restart_timer_, learning_timer_, bus_retry_timer_, loader_retry_timer_,
-        exit_timer_, rescan_timer_, tree_check_timer_;
+    EventSource sigint_, sigterm_, sighup_, detector_events_, stats_timer_, learning_timer_;
 };
 
 } // namespace scx_gamer

@@ -18,6 +18,10 @@ constexpr StatField kFields[] = {
     {"nr_detector_drops", StatKind::U64, "detector events lost because the ring buffer was full"},
     {"nr_detector_misses", StatKind::U64,
      "detector program runs the kernel skipped (a tracing program preempted on that CPU)"},
+    {"detection_p50_us", StatKind::U64,
+     "the daemon's detection time, exec record read to GameDetected sent, median (us)"},
+    {"detection_p99_us", StatKind::U64,
+     "the daemon's detection time, exec record read to GameDetected sent, 99th percentile (us)"},
 // The scheduler's counters, in their order (bpf/intf.h).
 #define SCHEDULER_COUNTER_FIELD(name, key, desc) {key, StatKind::U64, desc},
     GAMER_STATS(SCHEDULER_COUNTER_FIELD)
