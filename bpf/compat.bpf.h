@@ -48,6 +48,7 @@ struct bpf_cpumask *bpf_cpumask_create(void) __ksym __weak;
 void bpf_cpumask_release(struct bpf_cpumask *cpumask) __ksym __weak;
 void bpf_cpumask_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym __weak;
 bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym __weak;
+bool bpf_cpumask_subset(const struct cpumask *src1, const struct cpumask *src2) __ksym __weak;
 int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
 int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
 void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;

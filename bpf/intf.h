@@ -83,7 +83,7 @@ struct gamer_tunables {
 	 * again or has run for slice_ns
 	 */
 	u32 wake_boost;
-	u32 verbose;      /* --verbose: extra bpf_printk tracing */
+	u32 verbose; /* --verbose: extra bpf_printk tracing */
 	/*
 	 * --bg-min-share-pct: the floor, in percent, of each CPU's time that non-game work keeps
 	 * while it waits (counted over a decaying window, see scheduler.bpf.c); 0 = off
@@ -159,9 +159,14 @@ struct gamer_tunables {
 	  "enqueues of per-CPU kernel threads, which queue with the game threads")                 \
 	X(WAKEUP_TIMER_RUNS, "nr_wakeup_timer_runs",                                               \
 	  "runs of the wakeup timer (it stops while the scheduler's queues are empty)")            \
-	X(CPUPERF_SETS, "nr_cpuperf_sets", "changes of a CPU's performance target (cpufreq)")    \
+	X(CPUPERF_SETS, "nr_cpuperf_sets", "changes of a CPU's performance target (cpufreq)")      \
 	X(WAKE_BOOSTS, "nr_wake_boosts",                                                           \
-	  "wakeups of non-game tasks by a game thread, run as urgent until they stop (--no-wake-boost)")
+	  "wakeups of non-game tasks by a game thread, run as urgent for a while "                 \
+	  "(--no-wake-boost)")                                                                     \
+	X(GAME_LLC_MIGRATIONS, "nr_game_llc_migrations",                                           \
+	  "game threads that started in another cache domain (LLC) than the one they last ran in") \
+	X(LLC_STEALS, "nr_llc_steals",                                                             \
+	  "tasks a CPU took from another cache domain's queue (LLC, see docs/scheduler.md)")
 
 enum gamer_stat_idx {
 #define GAMER_STAT_INDEX(name, key, desc) GAMER_STAT_##name,
@@ -219,5 +224,20 @@ struct gamer_exit_event {
  */
 #define GAMER_MAX_CPUS 1024
 #define GAMER_CPU_WORDS (GAMER_MAX_CPUS / 64) /* u64 words of a CPU bitmap */
+
+/*
+ * ---- CPU topology: the cache domains ----
+ * A cache domain is a set of CPUs that share a last-level (L3) cache: an AMD CCX/CCD, an Intel
+ * socket, a QEMU socket. The scheduler keeps one game and one background queue per domain.
+ * The daemon reads the domains from sysfs (cpuN/cache/index*: level 3, shared_cpu_list;
+ * daemon/bpf/cpu_topology.h) and writes them, before the scheduler loads, into its .rodata:
+ *   u32 nr_llcs;                  number of domains, 1 to GAMER_MAX_LLCS
+ *   u32 cpu_llc[GAMER_MAX_CPUS];  each possible CPU's domain, below nr_llcs
+ * Domains are numbered in the order of their lowest CPU. A machine without L3 information
+ * (or a CPU without it, e.g. offline at load) is one domain (the CPU joins domain 0); domains
+ * beyond GAMER_MAX_LLCS share queues (domain i uses i % GAMER_MAX_LLCS). CPUs at or beyond
+ * GAMER_MAX_CPUS are in domain 0.
+ */
+#define GAMER_MAX_LLCS 64
 
 #endif /* SCX_GAMER_INTF_H */

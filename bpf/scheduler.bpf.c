@@ -4,11 +4,14 @@
  * everything else without letting anything else starve.
  *
  * Queues. Threads of the processes the daemon registered as games (map game_tgids), and the
- * daemon's own, wait in GAME_DSQ, all other tasks in BG_DSQ. Both are shared by all CPUs and
- * ordered by virtual deadline. A CPU that needs work takes from GAME_DSQ first, except when it
- * has passed waiting background work over for longer than tunables.bg_starve_ns: games win
- * every contest, but no task waits forever (and sched_ext's watchdog never has a reason to
- * unload us).
+ * daemon's own, wait in a game queue, all other tasks in a background queue, each ordered by
+ * virtual deadline. There is one pair per cache domain (CPUs that share an L3 cache, cpu_llc,
+ * from the daemon): a task waits in the queue of the domain it last ran in, a game thread in
+ * that of the CPU found for it. A CPU that needs work takes from its domain's game queue first,
+ * then game threads that have waited in another domain's for over GAMER_STEAL_DELAY_NS, then its
+ * domain's background queue, then any other domain's; except when it has passed waiting
+ * background work of its domain over for longer than tunables.bg_starve_ns: games win every
+ * contest, but no task waits forever (and sched_ext's watchdog never has a reason to unload us).
  *
  * The floor. Anyone can make a process look like a game (a .exe in argv[0], SteamAppId in the
  * environment), so games winning every contest must not mean the rest of the machine gets
@@ -32,15 +35,22 @@
  * Overdue tasks. Deadlines share CPU time by weight, so a task of low weight is charged many
  * times the CPU time it uses (nice 19: 100 times): after one slice it may wait for seconds while
  * its deadline comes round, longer than sched_ext's watchdog allows once enough tasks compete.
- * So a CPU looks through the shared DSQs every GAMER_OVERDUE_SCAN_NS and runs next a task that
+ * So a CPU looks through every domain's DSQs every GAMER_OVERDUE_SCAN_NS and runs next a task that
  * has waited there longer than GAMER_MAX_WAIT_NS, whatever its deadline.
  *
- * CPUs. A waking task goes straight to an idle CPU when there is one (whole idle cores first
- * for game threads with avoid_smt, the primary domain first for background tasks, the waker's
- * CPU for sync wakeups within one address space with mm_affinity). A game thread that has to
- * queue while no CPU is idle preempts a CPU that runs background work (game_preempt): the one it
- * was woken on, at once and without a kick, when that one runs background work; otherwise one
- * it kicks. Per-CPU kernel threads (kworker/N, ksoftirqd/N) queue with the game threads.
+ * CPUs. A waking task goes straight to an idle CPU when there is one (a game thread in its own
+ * cache domain, whole idle cores first; the primary domain first for background tasks, the
+ * waker's CPU for sync wakeups within one address space with mm_affinity). A game thread that
+ * has to queue preempts a CPU that runs background work (game_preempt): the one it was woken on,
+ * at once and without a kick, when that one runs background work; otherwise one it kicks, chosen
+ * among the CPUs that run background work: two random ones of its domain, then each CPU of the
+ * domain, then two random ones of every other domain; never an idle, offline or real-time-busy
+ * CPU. It leaves its domain only when the domain has neither an idle CPU nor background work to
+ * preempt. Per-CPU kernel threads (kworker/N, ksoftirqd/N) queue with the game threads.
+ *
+ * CPU hotplug. ops.cpu_online/cpu_offline are left out: the kernel then ends the scheduler with
+ * SCX_ECODE_ACT_RESTART at every hotplug event, and the daemon loads it again with the cache
+ * domains read again.
  *
  * Higher classes. A local DSQ is a promise to run there next. When a real-time or deadline task
  * takes a CPU, ops.cpu_release() hands the tasks of its local DSQ back to the shared DSQs, so no
@@ -63,14 +73,21 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* The shared dispatch queues (ids of user DSQs, created in gamer_init()). */
-enum {
-	GAME_DSQ = 0,
-	BG_DSQ = 1,
+/*
+ * The shared dispatch queues, two per cache domain (ids of user DSQs, created in gamer_init()):
+ * domain l's game queue is GAME_DSQ(l), its background queue BG_DSQ(l).
+ */
+#define GAME_DSQ(llc) ((u64)(llc))
+#define BG_DSQ(llc) ((u64)GAMER_MAX_LLCS + (llc))
 #ifdef SCX_GAMER_TEST_HOOKS
-	STALL_DSQ = 2, /* never consumed: a task parked here stalls until the watchdog fires */
+/* never consumed: a task parked here stalls until the watchdog fires */
+#define STALL_DSQ ((u64)2 * GAMER_MAX_LLCS)
 #endif
-};
+/*
+ * How long a game thread waits in its own domain's queue before a CPU of another domain takes
+ * it: the CPU kicked for it in its domain usually comes first, with the thread's cache warm.
+ */
+#define GAMER_STEAL_DELAY_NS (1000ULL * 1000)
 
 /* Longest ops.timeout_ms allows is 30 s; 5 s catches a stall while the user still remembers. */
 #define GAMER_TIMEOUT_MS 5000
@@ -120,6 +137,9 @@ const volatile u32 nr_cpus = 1;
 const volatile bool primary_all = true;
 /* Bitmap of the primary domain: the CPUs tried first for background tasks. */
 const volatile u64 primary_cpus[GAMER_CPU_WORDS];
+/* The cache domains (intf.h): how many, and each CPU's. */
+const volatile u32 nr_llcs = 1;
+const volatile u32 cpu_llc[GAMER_MAX_CPUS];
 /*
  * The daemon's tgid (0: none). Its threads are scheduled like a game's: a game's detection, and
  * everything the daemon does for it, waits on them, and they run in short bursts. They are not
@@ -231,6 +251,8 @@ struct cpu_ctx {
 	u64 recent_busy_ns; /* run time since share_decay_at, not decayed */
 	u64 recent_wall_ns; /* time since share_decay_at, as far as accounted */
 	u64 charged_at;     /* up to when the running task's time is charged to this CPU */
+	u32 bg_running;     /* a background task runs here (a preemption target) */
+	u64 bg_started_at;  /* when that task started */
 };
 
 struct {
@@ -264,6 +286,43 @@ static u64 vtime_now;
 
 /* The primary domain as a cpumask, built from primary_cpus in gamer_init(). */
 GAMER_PRIVATE(primary) struct bpf_cpumask __kptr *primary_cpumask;
+
+/*
+ * Each cache domain's CPUs, built from cpu_llc in gamer_init(): as a cpumask (for the kernel's
+ * idle picker), and as a list, llc_cpus[llc_first[l]] to llc_cpus[llc_first[l + 1] - 1] (for
+ * picking among them at random or in turn without a walk over every CPU).
+ */
+struct llc_mask {
+	struct bpf_cpumask __kptr *cpus;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GAMER_MAX_LLCS);
+	__type(key, u32);
+	__type(value, struct llc_mask);
+} llc_masks SEC(".maps");
+
+static u32 llc_cpus[GAMER_MAX_CPUS];
+static u32 llc_first[2 * GAMER_MAX_LLCS]; /* GAMER_MAX_LLCS + 1 used; a power of two to mask */
+
+/*
+ * Array indices, masked as well as tested: the compiler may move a plain bounds test away from
+ * the access, and the verifier then sees an unbounded offset. Both sizes are powers of two.
+ */
+#define CPU_IDX(i) ((i) & (GAMER_MAX_CPUS - 1))
+#define LLC_IDX(i) ((i) & (2 * GAMER_MAX_LLCS - 1))
+
+/* The cache domain of a CPU. */
+static u32 llc_of(s32 cpu)
+{
+	u32 llc;
+
+	if (cpu < 0 || cpu >= GAMER_MAX_CPUS)
+		return 0;
+	llc = cpu_llc[CPU_IDX((u32)cpu)];
+	return llc < nr_llcs && llc < GAMER_MAX_LLCS ? llc : 0;
+}
 
 static void stat_inc(u32 idx)
 {
@@ -378,17 +437,123 @@ static s32 waker_cpu(const struct task_struct *p)
 	return cpu;
 }
 
+static const struct cpumask *llc_mask(u32 llc)
+{
+	struct llc_mask *m = bpf_map_lookup_elem(&llc_masks, &llc);
+
+	return m ? (const struct cpumask *)m->cpus : NULL;
+}
+
+static struct cpu_ctx *cpu_ctx_of(s32 cpu)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_percpu_elem(&cpu_ctxs, &zero, cpu);
+}
+
+/*
+ * Whether cpu runs background work that a game thread may preempt: not a game thread, not what
+ * the starvation guard or the floor just gave it, not a task of a higher class (ops.stopping()
+ * ran for the last task of ours), and nothing idle or offline.
+ */
+static bool preemptible(s32 cpu)
+{
+	struct cpu_ctx *cctx = cpu_ctx_of(cpu);
+
+	return cctx && READ_ONCE(cctx->bg_running) && !READ_ONCE(cctx->no_preempt);
+}
+
+/* The j-th CPU of cache domain llc's list; j below the domain's size. */
+static s32 llc_cpu(u32 first, u32 j)
+{
+	u32 i = first + j;
+
+	if (i >= GAMER_MAX_CPUS)
+		return -1;
+	return llc_cpus[CPU_IDX(i)];
+}
+
+/*
+ * A CPU of cache domain llc that runs preemptible background work and may run p, or a negative
+ * value. Two CPUs of the domain drawn at random, the one whose background task has run longer;
+ * then, if neither will do and thorough, the domain's CPUs in turn from a random one: at most
+ * one look at each CPU of the domain, none at other domains'.
+ */
+static s32 llc_preempt_target(const struct task_struct *p, u32 llc, bool thorough)
+{
+	u32 first, size, start, j;
+	s32 a, b, cpu;
+	struct cpu_ctx *ca, *cb;
+
+	if (llc >= GAMER_MAX_LLCS)
+		return -ENOENT;
+	first = llc_first[LLC_IDX(llc)];
+	size = llc_first[LLC_IDX(llc + 1)] - first;
+	if (!size || size > GAMER_MAX_CPUS)
+		return -ENOENT;
+	start = bpf_get_prandom_u32() % size;
+	a = llc_cpu(first, start);
+	b = llc_cpu(first, bpf_get_prandom_u32() % size);
+	if (a >= 0 && !(bpf_cpumask_test_cpu(a, p->cpus_ptr) && preemptible(a)))
+		a = -1;
+	if (b >= 0 && !(bpf_cpumask_test_cpu(b, p->cpus_ptr) && preemptible(b)))
+		b = -1;
+	if (a >= 0 && b >= 0 && a != b) {
+		ca = cpu_ctx_of(a);
+		cb = cpu_ctx_of(b);
+		if (ca && cb && time_before(cb->bg_started_at, ca->bg_started_at))
+			return b;
+		return a;
+	}
+	if (a >= 0)
+		return a;
+	if (b >= 0 || !thorough)
+		return b;
+
+	bpf_for(j, 0, size) {
+		cpu = llc_cpu(first, (start + j) % size);
+		if (cpu >= 0 && bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && preemptible(cpu))
+			return cpu;
+	}
+	return -ENOENT;
+}
+
 /* A CPU p can start on at once, claimed for it, or a negative errno when none is free. */
 static s32 pick_idle_cpu(struct task_struct *p, bool urgent, s32 prev_cpu, u64 wake_flags)
 {
-	const struct cpumask *primary;
+	const struct cpumask *primary, *llc;
 	bool is_idle = false;
+	u32 dom;
 	s32 cpu;
 
 	if ((wake_flags & SCX_WAKE_SYNC) && READ_ONCE(tunables.mm_affinity)) {
 		cpu = waker_cpu(p);
 		if (cpu >= 0)
 			return cpu;
+	}
+
+	/*
+	 * A game thread stays in the cache domain it last ran in: an idle whole core there, then
+	 * (unless avoid_smt) any idle CPU there; failing those, a CPU there that runs background
+	 * work, which ops.enqueue() preempts. Only a domain with neither lets it go elsewhere.
+	 */
+	if (urgent && nr_llcs > 1) {
+		dom = llc_of(prev_cpu);
+		llc = llc_mask(dom);
+		if (llc) {
+			cpu = scx_bpf_select_cpu_and(p, prev_cpu, wake_flags & ~SCX_WAKE_SYNC, llc,
+						     SCX_PICK_IDLE_CORE);
+			if (cpu >= 0)
+				return cpu;
+			if (!READ_ONCE(tunables.avoid_smt)) {
+				cpu = scx_bpf_select_cpu_and(p, prev_cpu,
+							     wake_flags & ~SCX_WAKE_SYNC, llc, 0);
+				if (cpu >= 0)
+					return cpu;
+			}
+		}
+		if (READ_ONCE(tunables.game_preempt) && llc_preempt_target(p, dom, true) >= 0)
+			return -EBUSY;
 	}
 
 	if (urgent && READ_ONCE(tunables.avoid_smt)) {
@@ -510,57 +675,119 @@ static void resume_wakeup_timer(void)
 }
 
 /*
- * Wakes an idle CPU that can take p from its DSQ, so it comes looking for work; false when
- * none is idle. A pinned task can only be taken by the CPU it is on.
+ * Claims an idle CPU that can take p from its DSQ (it comes looking for work once kicked), or
+ * returns -ENOENT. A pinned task can only be taken by the CPU it is on. Otherwise cache domain
+ * dom's CPUs first (when p may run on all of them), then any, whole idle cores first for game
+ * threads: a game thread on one SMT sibling of a busy core runs slower than on a core of its own.
  */
-static bool kick_idle_cpu(const struct task_struct *p, bool pinned)
+static s32 claim_idle_cpu(const struct task_struct *p, bool pinned, bool urgent, u32 dom,
+			  bool dom_only)
 {
+	const struct cpumask *llc;
 	s32 cpu;
 
 	if (pinned) {
 		cpu = scx_bpf_task_cpu(p);
-		if (!scx_bpf_test_and_clear_cpu_idle(cpu))
-			return false;
-	} else {
-		cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
-		if (cpu < 0)
-			return false;
+		return scx_bpf_test_and_clear_cpu_idle(cpu) ? cpu : -ENOENT;
 	}
-	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-	stat_inc(GAMER_STAT_KICKS);
-	return true;
+	llc = nr_llcs > 1 ? llc_mask(dom) : NULL;
+	if (llc && bpf_cpumask_subset(llc, p->cpus_ptr)) {
+		if (urgent) {
+			cpu = scx_bpf_pick_idle_cpu(llc, SCX_PICK_IDLE_CORE);
+			if (cpu >= 0)
+				return cpu;
+		}
+		cpu = scx_bpf_pick_idle_cpu(llc, 0);
+		if (cpu >= 0 || dom_only)
+			return cpu >= 0 ? cpu : -ENOENT;
+	} else if (dom_only && nr_llcs > 1) {
+		return -ENOENT;
+	}
+	if (urgent) {
+		cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, SCX_PICK_IDLE_CORE);
+		if (cpu >= 0)
+			return cpu;
+	}
+	cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	return cpu >= 0 ? cpu : -ENOENT;
+}
+
+/* Claims cpu's no_preempt flag: no other game thread preempts it meanwhile. */
+static bool claim_preemption(s32 cpu)
+{
+	struct cpu_ctx *cctx = cpu_ctx_of(cpu);
+
+	return cctx && !__sync_val_compare_and_swap(&cctx->no_preempt, 0, 1);
 }
 
 /*
- * game_preempt: make a CPU that runs background work (or nothing) reschedule now, so it takes
- * the game thread just queued. The scan starts at p's last CPU for its warm cache, and ends
- * there for a pinned thread. Claiming the CPU's no_preempt flag first keeps two game threads
- * from preempting the same CPU while another keeps running background work.
+ * game_preempt: a CPU that runs background work and will reschedule for the game thread p once
+ * kicked, claimed, or -ENOENT. A pinned thread has its own CPU only. Otherwise cache domain dom
+ * (two random choices, then each of its CPUs), then every other domain (two random choices in
+ * each), so the cost grows with the size of a domain and the number of domains, not with the
+ * number of CPUs. Idle, offline and real-time-busy CPUs are never chosen: idle ones are found
+ * by claim_idle_cpu(), the others would not run p.
  */
-static void preempt_background_cpu(const struct task_struct *p, bool pinned)
+static s32 claim_preempt_target(const struct task_struct *p, bool pinned, u32 dom, bool dom_only)
 {
-	u32 start = scx_bpf_task_cpu(p), n = nr_cpus, zero = 0;
-	struct bpf_iter_num it;
-	struct cpu_ctx *cctx;
-	int *i;
-	u32 cpu;
+	u32 i;
+	s32 cpu;
 
-	bpf_iter_num_new(&it, 0, pinned ? 1 : n);
-	while ((i = bpf_iter_num_next(&it))) {
-		cpu = (start + *i) % n;
-		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
-			continue;
-		cctx = bpf_map_lookup_percpu_elem(&cpu_ctxs, &zero, cpu);
-		if (!cctx || __sync_val_compare_and_swap(&cctx->no_preempt, 0, 1))
-			continue;
-		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-		stat_inc(GAMER_STAT_KICKS);
-		stat_inc(GAMER_STAT_PREEMPT_KICKS);
-		if (READ_ONCE(tunables.verbose))
-			bpf_printk("gamer: %s[%d] preempts cpu %u", p->comm, p->pid, cpu);
-		break;
+	if (pinned) {
+		cpu = scx_bpf_task_cpu(p);
+		return preemptible(cpu) && claim_preemption(cpu) ? cpu : -ENOENT;
 	}
-	bpf_iter_num_destroy(&it);
+	if (dom_only) {
+		cpu = llc_preempt_target(p, dom, true);
+		return cpu >= 0 && claim_preemption(cpu) ? cpu : -ENOENT;
+	}
+	bpf_for(i, 1, nr_llcs) {
+		cpu = llc_preempt_target(p, (dom + i) % nr_llcs, false);
+		if (cpu >= 0 && claim_preemption(cpu))
+			return cpu;
+	}
+	return -ENOENT;
+}
+
+static void kick(s32 cpu, u64 flags)
+{
+	scx_bpf_kick_cpu(cpu, flags);
+	stat_inc(GAMER_STAT_KICKS);
+	if (flags & SCX_KICK_PREEMPT)
+		stat_inc(GAMER_STAT_PREEMPT_KICKS);
+}
+
+/*
+ * Where the game thread p is to run, claimed: *kick_flags says how to kick it, and *dom becomes
+ * its cache domain, whose game queue p goes to. In the order: an idle CPU in p's domain, a CPU
+ * there that runs background work (game_preempt), an idle CPU elsewhere, a CPU elsewhere that
+ * runs background work. -ENOENT: every CPU p may use runs a game thread, or work the guard or
+ * the floor gave it; p waits in its own domain's queue.
+ */
+static s32 claim_game_cpu(const struct task_struct *p, bool pinned, u32 *dom, u64 *kick_flags)
+{
+	bool preempt = READ_ONCE(tunables.game_preempt);
+	s32 cpu;
+
+	*kick_flags = SCX_KICK_IDLE;
+	cpu = claim_idle_cpu(p, pinned, true, *dom, true);
+	if (cpu >= 0)
+		goto found;
+	*kick_flags = SCX_KICK_PREEMPT;
+	if (preempt && (cpu = claim_preempt_target(p, pinned, *dom, true)) >= 0)
+		goto found;
+	if (pinned)
+		return -ENOENT;
+	*kick_flags = SCX_KICK_IDLE;
+	if ((cpu = claim_idle_cpu(p, false, true, *dom, false)) >= 0)
+		goto found;
+	*kick_flags = SCX_KICK_PREEMPT;
+	if (preempt && nr_llcs > 1 && (cpu = claim_preempt_target(p, false, *dom, false)) >= 0)
+		goto found;
+	return -ENOENT;
+found:
+	*dom = llc_of(cpu);
+	return cpu;
 }
 
 /*
@@ -568,7 +795,7 @@ static void preempt_background_cpu(const struct task_struct *p, bool pinned)
  * from a task there, or the kernel's remote wakeup list handing it over), and that CPU runs
  * background work that may be preempted: p may take the CPU at once, and the reschedule is
  * local, where a kick would have gone through an interrupt. The CPU's no_preempt flag is claimed
- * as preempt_background_cpu() claims it: a CPU that runs a game thread, or a background task the
+ * as claim_preempt_target() claims it: a CPU that runs a game thread, or a background task the
  * starvation guard or the floor just gave it, is not preempted this way either.
  *
  * What runs here is the interrupted task when this runs in an interrupt: it is judged by the
@@ -607,8 +834,10 @@ static bool percpu_kthread(const struct task_struct *p)
 void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
+	u64 slice, kick_flags;
 	bool urgent, pinned;
-	u64 slice;
+	u32 dom;
+	s32 cpu;
 
 	if (!tctx) {
 		scx_bpf_error("%s[%d] has no task context", p->comm, p->pid);
@@ -658,21 +887,31 @@ void GAMER_OP(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	 * would run ahead of every shared DSQ, and a few pinned CPU hogs would starve the rest.
 	 */
 	tctx->queued_at = scx_bpf_now();
+	/*
+	 * The queue of the cache domain p last ran in; a game thread's is that of the CPU claimed
+	 * for it. The CPU is kicked once p is in the queue, so that it finds p there.
+	 */
+	dom = llc_of(scx_bpf_task_cpu(p));
+	kick_flags = SCX_KICK_IDLE;
 	if (urgent) {
-		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
+		cpu = claim_game_cpu(p, pinned, &dom, &kick_flags);
+		scx_bpf_dsq_insert_vtime(p, GAME_DSQ(dom), slice, task_deadline(tctx), enq_flags);
 		if (tctx->is_game)
 			stat_inc(GAMER_STAT_GAME_ENQUEUED);
-		if (!kick_idle_cpu(p, pinned) && READ_ONCE(tunables.game_preempt))
-			preempt_background_cpu(p, pinned);
+		if (cpu >= 0 && (kick_flags & SCX_KICK_PREEMPT) && READ_ONCE(tunables.verbose))
+			bpf_printk("gamer: %s[%d] preempts cpu %d", p->comm, p->pid, cpu);
 	} else if (pinned && percpu_kthread(p)) {
-		scx_bpf_dsq_insert_vtime(p, GAME_DSQ, slice, task_deadline(tctx), enq_flags);
+		cpu = claim_idle_cpu(p, pinned, false, dom, false);
+		scx_bpf_dsq_insert_vtime(p, GAME_DSQ(dom), slice, task_deadline(tctx), enq_flags);
 		stat_inc(GAMER_STAT_KTHREAD_ENQUEUED);
-		kick_idle_cpu(p, pinned);
 	} else {
-		scx_bpf_dsq_insert_vtime(p, BG_DSQ, slice, task_deadline(tctx), enq_flags);
+		/* an idle CPU of another domain takes p from here (its own queues are empty) */
+		cpu = claim_idle_cpu(p, pinned, false, dom, false);
+		scx_bpf_dsq_insert_vtime(p, BG_DSQ(dom), slice, task_deadline(tctx), enq_flags);
 		stat_inc(GAMER_STAT_BG_ENQUEUED);
-		kick_idle_cpu(p, pinned);
 	}
+	if (cpu >= 0)
+		kick(cpu, kick_flags);
 	resume_wakeup_timer();
 }
 
@@ -691,11 +930,11 @@ static void background_served(struct cpu_ctx *cctx)
  * counts. The count bounds what the clock cannot: game threads that each run briefly pass a
  * waiting task over hundreds of times within one bg_starve_ns.
  */
-static bool background_starving(struct cpu_ctx *cctx, u64 now)
+static bool background_starving(struct cpu_ctx *cctx, u32 dom, u64 now)
 {
 	u32 max_in_row = READ_ONCE(tunables.bg_starve_count);
 
-	if (!scx_bpf_dsq_nr_queued(BG_DSQ)) {
+	if (!scx_bpf_dsq_nr_queued(BG_DSQ(dom))) {
 		background_served(cctx);
 		return false;
 	}
@@ -706,9 +945,9 @@ static bool background_starving(struct cpu_ctx *cctx, u64 now)
 }
 
 /* A game thread goes first: if background work waits, the guard's clock and count run. */
-static void background_passed_over(struct cpu_ctx *cctx, u64 now)
+static void background_passed_over(struct cpu_ctx *cctx, u32 dom, u64 now)
 {
-	if (!scx_bpf_dsq_nr_queued(BG_DSQ))
+	if (!scx_bpf_dsq_nr_queued(BG_DSQ(dom)))
 		return;
 	if (!cctx->games_first_since)
 		cctx->games_first_since = now;
@@ -848,18 +1087,72 @@ static bool run_overdue_task(u64 dsq, s32 cpu, u64 now)
 	return false;
 }
 
-/* Every GAMER_OVERDUE_SCAN_NS: a task that waited too long in a shared DSQ, moved here. */
-static bool dispatch_overdue(struct cpu_ctx *cctx, s32 cpu, u64 now)
+/*
+ * Every GAMER_OVERDUE_SCAN_NS: a task that waited too long in a shared DSQ, moved here. Every
+ * domain's queues, this CPU's own first: whatever else happens, no task is stranded in a domain
+ * whose CPUs cannot or do not take it.
+ */
+static bool dispatch_overdue(struct cpu_ctx *cctx, s32 cpu, u32 dom, u64 now)
 {
+	u32 i, l;
+
 	if (now - cctx->overdue_scan_at < GAMER_OVERDUE_SCAN_NS)
 		return false;
 	cctx->overdue_scan_at = now;
-	return run_overdue_task(GAME_DSQ, cpu, now) || run_overdue_task(BG_DSQ, cpu, now);
+	bpf_for(i, 0, nr_llcs) {
+		l = (dom + i) % nr_llcs;
+		if (run_overdue_task(GAME_DSQ(l), cpu, now) ||
+		    run_overdue_task(BG_DSQ(l), cpu, now))
+			return true;
+	}
+	return false;
+}
+
+/* How many tasks of another domain's game queue a CPU looks at for one to take. */
+#define GAMER_STEAL_SCAN 8
+
+/*
+ * A game thread from another domain's game queue that has waited there longer than
+ * GAMER_STEAL_DELAY_NS and may run here, moved here: its own domain had no CPU for it.
+ */
+static bool steal_game_thread(s32 cpu, u32 dom, u64 now)
+{
+	struct task_struct *p;
+	u32 i, seen;
+
+	bpf_for(i, 1, nr_llcs) {
+		seen = 0;
+		bpf_for_each(scx_dsq, p, GAME_DSQ((dom + i) % nr_llcs), 0) {
+			struct task_ctx *tctx = lookup_task_ctx(p);
+
+			if (++seen > GAMER_STEAL_SCAN)
+				break;
+			if (!tctx || !time_before(tctx->queued_at + GAMER_STEAL_DELAY_NS, now) ||
+			    !can_move_here(p, cpu))
+				continue;
+			if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Background work from another domain's queue: this CPU has nothing of its own to run. */
+static bool steal_background(u32 dom)
+{
+	u32 i;
+
+	bpf_for(i, 1, nr_llcs) {
+		if (scx_bpf_dsq_move_to_local(BG_DSQ((dom + i) % nr_llcs)))
+			return true;
+	}
+	return false;
 }
 
 void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct cpu_ctx *cctx = this_cpu_ctx();
+	u32 dom = llc_of(cpu);
 	struct task_ctx *tctx;
 	u64 now = scx_bpf_now();
 
@@ -871,32 +1164,44 @@ void GAMER_OP(gamer_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 #endif
-	if (dispatch_overdue(cctx, cpu, now)) {
+	if (dispatch_overdue(cctx, cpu, dom, now)) {
 		cctx->guarded = 1;
 		stat_inc(GAMER_STAT_OVERDUE_RUN);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
-	if (background_starving(cctx, now) && scx_bpf_dsq_move_to_local(BG_DSQ)) {
+	if (background_starving(cctx, dom, now) && scx_bpf_dsq_move_to_local(BG_DSQ(dom))) {
 		cctx->guarded = 1;
 		stat_inc(GAMER_STAT_BG_STARVE_GUARD);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
 	/* guarded: a game thread waking meanwhile must not preempt what the floor gave */
-	if (background_below_floor(cctx) && scx_bpf_dsq_move_to_local(BG_DSQ)) {
+	if (background_below_floor(cctx) && scx_bpf_dsq_move_to_local(BG_DSQ(dom))) {
 		cctx->guarded = 1;
 		stat_inc(GAMER_STAT_BG_FLOOR);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
-	if (scx_bpf_dsq_move_to_local(GAME_DSQ)) {
-		background_passed_over(cctx, now);
+	/* Own domain first, where caches are warm; then what other domains leave waiting. */
+	if (scx_bpf_dsq_move_to_local(GAME_DSQ(dom))) {
+		background_passed_over(cctx, dom, now);
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
+	if (nr_llcs > 1 && steal_game_thread(cpu, dom, now)) {
+		background_passed_over(cctx, dom, now);
+		stat_inc(GAMER_STAT_LLC_STEALS);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
 	background_served(cctx);
-	if (scx_bpf_dsq_move_to_local(BG_DSQ)) {
+	if (scx_bpf_dsq_move_to_local(BG_DSQ(dom))) {
+		stat_inc(GAMER_STAT_DISPATCHED);
+		return;
+	}
+	if (nr_llcs > 1 && steal_background(dom)) {
+		stat_inc(GAMER_STAT_LLC_STEALS);
 		stat_inc(GAMER_STAT_DISPATCHED);
 		return;
 	}
@@ -1000,8 +1305,11 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	if (time_before(vtime_now, tctx->vtime))
 		vtime_now = tctx->vtime;
 	if (tctx->last_cpu != cpu) {
-		if (tctx->last_cpu >= 0)
+		if (tctx->last_cpu >= 0) {
 			stat_inc(GAMER_STAT_MIGRATIONS);
+			if (tctx->is_game && llc_of(tctx->last_cpu) != llc_of(cpu))
+				stat_inc(GAMER_STAT_GAME_LLC_MIGRATIONS);
+		}
 		tctx->last_cpu = cpu;
 	}
 
@@ -1020,6 +1328,8 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	if (scx_bpf_task_cpu(p) == cpu) {
 		account_cpu_time(cctx, urgent, 0, now);
 		cctx->charged_at = now;
+		cctx->bg_started_at = now;
+		WRITE_ONCE(cctx->bg_running, !urgent);
 		set_cpu_perf(cpu, cctx, tctx->is_game, false);
 	}
 
@@ -1050,8 +1360,10 @@ void GAMER_OP(gamer_stopping, struct task_struct *p, bool runnable)
 	tctx->exec_runtime += ran;
 	tctx->vtime += scale_by_weight_inverse(p, ran);
 	/* ops.stopping() runs on the CPU p ran on: charge that CPU */
-	if (cctx)
+	if (cctx) {
 		account_cpu_time(cctx, ctx_is_urgent(tctx), uncharged_run(cctx, tctx, now), now);
+		WRITE_ONCE(cctx->bg_running, 0);
+	}
 	if (tctx->wake_boost) {
 		tctx->boost_ns += ran;
 		if (!runnable || tctx->boost_ns >= READ_ONCE(tunables.slice_ns))
@@ -1105,7 +1417,12 @@ s32 GAMER_OP_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_init_t
  */
 static s32 shared_queued(void)
 {
-	return scx_bpf_dsq_nr_queued(GAME_DSQ) + scx_bpf_dsq_nr_queued(BG_DSQ);
+	s32 queued = 0;
+	u32 l;
+
+	bpf_for(l, 0, nr_llcs)
+		queued += scx_bpf_dsq_nr_queued(GAME_DSQ(l)) + scx_bpf_dsq_nr_queued(BG_DSQ(l));
+	return queued;
 }
 
 static void kick_idle_cpus_for_queued_work(void)
@@ -1196,6 +1513,51 @@ static s32 init_primary_domain(void)
 	return 0;
 }
 
+/*
+ * The cache domains' CPU lists and masks, from cpu_llc: llc_first[] by counting the CPUs of each
+ * domain, then llc_cpus[] filled domain by domain in CPU order.
+ */
+static s32 init_llcs(void)
+{
+	u32 cpu, l, pos, n = min_u64(nr_cpus, GAMER_MAX_CPUS);
+	struct bpf_cpumask *mask;
+	struct llc_mask *m;
+
+	/* from scratch: an attachment after a detach runs this again on the same object */
+	bpf_for(l, 0, GAMER_MAX_LLCS + 1)
+		llc_first[LLC_IDX(l)] = 0;
+	bpf_for(cpu, 0, n) {
+		l = llc_of(cpu);
+		llc_first[LLC_IDX(l + 1)]++;
+	}
+	bpf_for(l, 0, GAMER_MAX_LLCS)
+		llc_first[LLC_IDX(l + 1)] += llc_first[LLC_IDX(l)];
+	bpf_for(l, 0, nr_llcs) {
+		if (l >= GAMER_MAX_LLCS)
+			break;
+		mask = bpf_cpumask_create();
+		if (!mask)
+			return -ENOMEM;
+		pos = llc_first[LLC_IDX(l)];
+		bpf_for(cpu, 0, n) {
+			if (llc_of(cpu) != l)
+				continue;
+			bpf_cpumask_set_cpu(cpu, mask);
+			if (pos < GAMER_MAX_CPUS)
+				llc_cpus[CPU_IDX(pos++)] = cpu;
+		}
+		m = bpf_map_lookup_elem(&llc_masks, &l);
+		if (!m) {
+			bpf_cpumask_release(mask);
+			return -ENOENT;
+		}
+		mask = bpf_kptr_xchg(&m->cpus, mask);
+		if (mask)
+			bpf_cpumask_release(mask);
+	}
+	return 0;
+}
+
 /* cpu_perf starts where the kernel puts every CPU when a scheduler attaches: full speed. */
 static void init_cpu_perf(void)
 {
@@ -1217,10 +1579,17 @@ s32 GAMER_OP_SLEEPABLE(gamer_init)
 {
 	s32 ret;
 
-	ret = scx_bpf_create_dsq(GAME_DSQ, -1);
-	if (ret)
-		return ret;
-	ret = scx_bpf_create_dsq(BG_DSQ, -1);
+	u32 l;
+
+	bpf_for(l, 0, nr_llcs) {
+		ret = scx_bpf_create_dsq(GAME_DSQ(l), -1);
+		if (ret)
+			return ret;
+		ret = scx_bpf_create_dsq(BG_DSQ(l), -1);
+		if (ret)
+			return ret;
+	}
+	ret = init_llcs();
 	if (ret)
 		return ret;
 #ifdef SCX_GAMER_TEST_HOOKS
@@ -1263,9 +1632,12 @@ void GAMER_OP(gamer_exit, struct scx_exit_info *ei)
 
 void GAMER_OP(gamer_dump, struct scx_dump_ctx *dctx)
 {
-	scx_bpf_dump("gamer: queued game=%d background=%d vtime_now=%llu game_gen=%llu",
-		     scx_bpf_dsq_nr_queued(GAME_DSQ), scx_bpf_dsq_nr_queued(BG_DSQ), vtime_now,
-		     READ_ONCE(game_gen));
+	u32 l;
+
+	bpf_for(l, 0, nr_llcs)
+		scx_bpf_dump("gamer: domain %u queued game=%d background=%d", l,
+			     scx_bpf_dsq_nr_queued(GAME_DSQ(l)), scx_bpf_dsq_nr_queued(BG_DSQ(l)));
+	scx_bpf_dump("gamer: vtime_now=%llu game_gen=%llu", vtime_now, READ_ONCE(game_gen));
 }
 
 /*

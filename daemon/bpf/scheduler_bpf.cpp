@@ -2,12 +2,15 @@
 #include "bpf/scheduler_bpf.h"
 
 #include "scheduler.skel.h"
+#include "tuning/cpu_topology.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
@@ -158,6 +161,14 @@ SchedulerBpf SchedulerBpf::open_and_load(const SchedulerConfig& config) {
             throw Error("primary domain: there is no CPU " + std::to_string(cpu));
         skel.rodata->primary_cpus[cpu / 64] |= 1ULL << (cpu % 64);
     }
+
+    // The cache domains, read again at every load: a CPU hotplug event ends the scheduler
+    // (the kernel's default, see docs/scheduler.md) and the daemon loads it anew.
+    const CacheDomains domains = read_cache_domains(std::min(cpus, GAMER_MAX_CPUS));
+    skel.rodata->nr_llcs = domains.count;
+    std::copy(domains.cpu_llc.begin(), domains.cpu_llc.end(), skel.rodata->cpu_llc);
+    log_info("cache domains: ", describe(domains),
+             domains.from_l3 ? "" : ", no L3 information in sysfs");
 
     skel.bss->tunables = config.tunables;
 

@@ -506,11 +506,11 @@ TEST(Diff, ListsChangedFlagsWithTheirNewValues) {
 // ---- Tunables ----
 
 TEST(Tunables, MicrosecondsBecomeNanoseconds) {
-    const Options options = apply(
-        Options{}, parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
-                          "--bg-starve-us", "1000000", "--bg-starve-count", "0",
-                          "--bg-min-share-pct", "50", "-a", "-S", "--no-game-preempt",
-                          "--no-wake-boost", "-v"}));
+    const Options options =
+        apply(Options{},
+              parse({"-s", "100000", "--game-slice-us", "50", "-l", "1000000", "-w", "0",
+                     "--bg-starve-us", "1000000", "--bg-starve-count", "0", "--bg-min-share-pct",
+                     "50", "-a", "-S", "--no-game-preempt", "--no-wake-boost", "-v"}));
     const gamer_tunables tunables = to_tunables(options);
     EXPECT_EQ(tunables.slice_ns, 100'000'000ull);
     EXPECT_EQ(tunables.game_slice_ns, 50'000ull);
