@@ -624,9 +624,7 @@ int run_compositor(const Options& o, uint64_t compose_units) {
     return ended ? 0 : 1;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     Options o;
     CLI::App app{"", "gamebench"};
     add_options(app, o);
@@ -675,8 +673,11 @@ int main(int argc, char** argv) {
         std::perror("gamebench: eventfd");
         return 1;
     }
-    if (!o.present_path.empty() && (sh->present_fd = connect_present(o.present_path)) < 0)
-        return 1;
+    if (!o.present_path.empty()) {
+        sh->present_fd = connect_present(o.present_path);
+        if (sh->present_fd < 0)
+            return 1;
+    }
     auto pool = std::make_unique<JobPool>();
     pool->units = job_units;
     for (unsigned i = 0; i < o.jobs; i++)
@@ -704,6 +705,7 @@ int main(int argc, char** argv) {
     const uint64_t wall0 = now_ns();
     {
         std::vector<std::jthread> threads;
+        threads.reserve(o.jobs + 6);
         for (unsigned i = 0; i < o.jobs; i++)
             threads.emplace_back(job_thread, std::ref(*pool), std::ref(*pool->workers[i]), i);
         threads.emplace_back(input_thread, std::cref(*sh), std::ref(*path), input_units,
@@ -736,10 +738,10 @@ int main(int argc, char** argv) {
                    {"warmup_s", o.warmup_s},
                    {"fps", o.fps},
                    {"work_pct", o.work_pct},
-                   {"frame_period_us", frame_period / 1e3},
+                   {"frame_period_us", static_cast<double>(frame_period) / 1e3},
                    {"input_hz", o.input_hz},
                    {"input_work_us", o.input_work_us},
-                   {"audio_period_us", audio_period / 1e3},
+                   {"audio_period_us", static_cast<double>(audio_period) / 1e3},
                    {"audio_work_us", o.audio_work_us},
                    {"device_policy", device->policy},
                    {"rt_input_hz", o.rt_input_hz},
@@ -754,8 +756,9 @@ int main(int argc, char** argv) {
                   {"events_sent", device->events},
                   {"events_received", input->events},
                   {"wakeups", input->wakeups},
-                  {"events_per_wakeup",
-                   input->wakeups ? static_cast<double>(input->events) / input->wakeups : 0.0},
+                  {"events_per_wakeup", input->wakeups ? static_cast<double>(input->events) /
+                                                             static_cast<double>(input->wakeups)
+                                                       : 0.0},
                   {"lost", input->lost},
                   {"device_policy", device->policy},
                   {"device_skipped_ticks", device->skipped_ticks}};
@@ -768,7 +771,7 @@ int main(int argc, char** argv) {
                          {"device_skipped_ticks", rt_device->skipped_ticks}};
     j["frames"] = {{"frames", render->frames},
                    {"vsyncs", render->vsyncs},
-                   {"fps_achieved", render->frames / window_s},
+                   {"fps_achieved", static_cast<double>(render->frames) / window_s},
                    {"deadline_misses", render->deadline_misses},
                    {"deadline_miss_pct", pct(render->deadline_misses, render->frames)},
                    {"missed_vsyncs", render->missed_vsyncs},
@@ -797,11 +800,11 @@ int main(int argc, char** argv) {
                     {"audio", usage_json(audio->usage)},
                     {"device", usage_json(device->usage)},
                     {"input", usage_json(input->usage)}};
-    j["process"] = {{"cpu_s", (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
-                                  (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
-                                  ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
-                                   (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) /
-                                      1e6},
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    j["process"] = {{"cpu_s", seconds(ru1.ru_utime) - seconds(ru0.ru_utime) +
+                                  seconds(ru1.ru_stime) - seconds(ru0.ru_stime)},
                     {"nivcsw", ru1.ru_nivcsw - ru0.ru_nivcsw}};
 
     FILE* human = stdout;
@@ -843,8 +846,9 @@ int main(int argc, char** argv) {
         std::fprintf(human,
                      "  frames %" PRIu64 " (%.1f fps), deadline misses %" PRIu64
                      " (%.2f%%), missed vsyncs %" PRIu64 "\n",
-                     render->frames, render->frames / window_s, render->deadline_misses,
-                     pct(render->deadline_misses, render->frames), render->missed_vsyncs);
+                     render->frames, static_cast<double>(render->frames) / window_s,
+                     render->deadline_misses, pct(render->deadline_misses, render->frames),
+                     render->missed_vsyncs);
         std::fprintf(human,
                      "  audio periods %" PRIu64 ", overruns %" PRIu64 " (%.2f%%), skipped %" PRIu64
                      "\n",
@@ -854,8 +858,21 @@ int main(int argc, char** argv) {
                      "  input events %" PRIu64 "/%" PRIu64 " (%.2f per wake-up), lost %" PRIu64
                      ", device skipped ticks %" PRIu64 " (device %s)\n",
                      input->events, device->events,
-                     input->wakeups ? static_cast<double>(input->events) / input->wakeups : 0.0,
+                     input->wakeups
+                         ? static_cast<double>(input->events) / static_cast<double>(input->wakeups)
+                         : 0.0,
                      input->lost, device->skipped_ticks, device->policy.c_str());
     }
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) { // out of memory, a thread that cannot start: one line
+        std::fprintf(stderr, "gamebench: %s\n", e.what());
+        return 1;
+    }
 }

@@ -155,6 +155,20 @@ def idle_rates(seconds):
             "seconds": seconds}
 
 
+def daemon_detection_stats(problems):
+    """detection_p50_us/detection_p99_us from the daemon's GetStats, or {}."""
+    try:
+        out = subprocess.run(
+            ["busctl", "--system", "--json=short", "call", "org.cachyos.ScxGamer",
+             "/org/cachyos/ScxGamer", "org.cachyos.ScxGamer", "GetStats"],
+            capture_output=True, text=True, timeout=20, check=True).stdout
+        stats = json.loads(out)["data"][0]
+        return {k: stats[k]["data"] for k in ("detection_p50_us", "detection_p99_us") if k in stats}
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError, TypeError) as e:
+        problems.append("GetStats failed: %s" % e)
+        return {}
+
+
 def base_scheduler(name):
     """"scx_gamer+slice-us=4000" -> "scx_gamer": a variant runs the same scheduler."""
     return name.split("+", 1)[0]
@@ -462,6 +476,8 @@ class Runner:
                 return res
             res.update({k: out[k] for k in ("detected", "missed", "exits_missed", "latency_ms",
                                             "samples_ms")})
+            # The daemon's own part, timed by itself: exec record read -> GameDetected sent.
+            res["daemon_stats"] = daemon_detection_stats(res["problems"])
             if traced:
                 res["breakdown"] = self.detect_breakdown(proc.pid, traced, res["problems"])
         finally:
