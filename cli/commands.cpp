@@ -23,7 +23,7 @@ namespace {
 using nlohmann::json;
 
 void print_json(const json& value) {
-    std::cout << value.dump() << std::endl; // endl: consumers read line by line from a pipe
+    std::cout << value.dump() << '\n' << std::flush; // consumers read line by line from a pipe
 }
 
 template <typename T> std::optional<T> stat_value(const Stats& stats, const std::string& key) {
@@ -316,21 +316,24 @@ int cmd_monitor(const GlobalOptions& options) {
                         {"reason", game.reason}});
         else
             std::cout << "[" << now_hms() << "] game detected: " << game.name << " (pid "
-                      << game.pid << ", " << game.reason << ") " << game.exe << std::endl;
+                      << game.pid << ", " << game.reason << ") " << game.exe << '\n'
+                      << std::flush;
     };
     daemon.on_game_exited = [&](uint32_t pid, const std::string& name) {
         if (options.json)
             print_json({{"event", "GameExited"}, {"pid", pid}, {"name", name}});
         else
             std::cout << "[" << now_hms() << "] game exited: " << name << " (pid " << pid << ")"
-                      << std::endl;
+                      << '\n'
+                      << std::flush;
     };
     daemon.on_scheduler_exited = [&](const std::string& reason, const std::string& message) {
         if (options.json)
             print_json({{"event", "SchedulerExited"}, {"reason", reason}, {"message", message}});
         else
             std::cout << "[" << now_hms() << "] scheduler unloaded by the kernel: " << reason
-                      << (message.empty() ? "" : " (" + message + ")") << std::endl;
+                      << (message.empty() ? "" : " (" + message + ")") << '\n'
+                      << std::flush;
     };
     daemon.on_properties_changed = [&](const std::map<std::string, sdbus::Variant>& changed) {
         if (options.json) {
@@ -338,7 +341,8 @@ int cmd_monitor(const GlobalOptions& options) {
             return;
         }
         for (const auto& [name, value] : changed)
-            std::cout << "[" << now_hms() << "] " << name << ": " << to_text(value) << std::endl;
+            std::cout << "[" << now_hms() << "] " << name << ": " << to_text(value) << '\n'
+                      << std::flush;
     };
     // Subscribe first, then read the state: a change in between shows up as an event.
     daemon.follow_signals();
@@ -350,8 +354,8 @@ int cmd_monitor(const GlobalOptions& options) {
     } else {
         std::cout << "Following scx_gamer " << property_text(properties, "Version") << " (profile "
                   << property_text(properties, "Profile") << ", scheduler "
-                  << property_text(properties, "SchedulerState") << "); Ctrl-C to stop."
-                  << std::endl;
+                  << property_text(properties, "SchedulerState") << "); Ctrl-C to stop." << '\n'
+                  << std::flush;
     }
     return loop.run();
 }
@@ -368,7 +372,8 @@ std::string joined_words(const std::vector<std::string>& words) {
     return out;
 }
 
-template <typename T> T learned_value(const Stats& profile, const std::string& key, T fallback) {
+template <typename T>
+T learned_value(const Stats& profile, const std::string& key, const T& fallback) {
     return stat_value<T>(profile, key).value_or(fallback);
 }
 

@@ -29,9 +29,7 @@ std::string version_text() {
            "\", BPF built against Linux " + SCX_GAMER_VMLINUX_VERSION + ")";
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     using namespace scx_gamer;
 
     CLI::App app{"A sched_ext CPU scheduler that keeps games on time under background load.\n"
@@ -160,5 +158,16 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         log_err(e.what());
         return kExitFailure;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (...) { // run() reports every std::exception itself; this is what is left
+        std::fputs("scx_gamer: unexpected error\n", stderr);
+        return 1;
     }
 }

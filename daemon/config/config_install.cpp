@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over 400 lines on purpose: `config install`/`uninstall` plan one transaction over
+// /etc/default/scx, scx_loader's TOML and the install state; the plan, the state's text format
+// and the status report share that state's invariants.
 #include "config/config_install.h"
 
 #include "config/default_scx.h"

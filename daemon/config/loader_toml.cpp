@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over 400 lines on purpose: one job, editing scx_loader's TOML so that every byte outside our
+// section stays as it was (locate, splice, and the checks that refuse what cannot be edited
+// safely); split up, the invariants of one edit would be spread over files.
 #include "config/loader_toml.h"
 
 #include "util/error.h"

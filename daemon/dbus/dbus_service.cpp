@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over 400 lines on purpose: one handler per method of org.cachyos.ScxGamer, each in the same
+// order (validate, then polkit, then apply), kept side by side so that the order reads the same
+// for every method. Connecting again after the bus is lost is BusPresence's (service/).
 #include "dbus_service.h"
 
 #include "bus/bus_loss.h"
@@ -226,13 +229,13 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
         Controller::Registration registration;
         if (!checked(result, [&] { registration = parse_registration_options(options); }))
             return;
-        register_game(std::move(result), pid, std::move(registration));
+        register_game(std::move(result), pid, registration);
     }
 
     // The process is pinned by a pidfd from the start: what was checked (it exists, its owner is
     // the caller) is about the process registered, even if its pid is reused while polkit asks.
     void register_game(sdbus::Result<>&& result, uint32_t pid,
-                       Controller::Registration registration) {
+                       const Controller::Registration& registration) {
         auto pin = std::make_shared<UniqueFd>();
         if (!checked(result, [&] {
                 const sdbus::Error::Name failed{dbus_names::kErrorFailed};
@@ -455,7 +458,7 @@ class ScxGamerObject final : public sdbus::AdaptorInterfaces<org::cachyos::ScxGa
     // Must be called from the method handler: the caller is read from the message in progress.
     template <typename... Outputs, typename Action>
     void authorize_then(sdbus::Result<Outputs...>&& result, const char* action_id,
-                        const std::map<std::string, std::string>& details, Action action) {
+                        const std::map<std::string, std::string>& details, const Action& action) {
         AuthorizationSubject caller;
         try {
             caller = AuthorizationSubject::of_call(getObject().getCurrentlyProcessedMessage());

@@ -201,7 +201,7 @@ std::filesystem::path samples_path(const std::filesystem::path& state_dir, const
     return samples_dir(state_dir) / (key + ".jsonl");
 }
 
-SampleWriter::SampleWriter(const std::filesystem::path& state_dir, std::string key,
+SampleWriter::SampleWriter(const std::filesystem::path& state_dir, const std::string& key,
                            StoreLimits limits)
     : path_(samples_path(state_dir, key)), limits_(limits) {
     std::error_code ec;

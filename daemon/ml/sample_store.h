@@ -62,7 +62,8 @@ struct StoreLimits {
 class SampleWriter {
   public:
     // Creates STATE_DIR/samples (0755) if needed. Throws Error naming the path and the reason.
-    SampleWriter(const std::filesystem::path& state_dir, std::string key, StoreLimits limits = {});
+    SampleWriter(const std::filesystem::path& state_dir, const std::string& key,
+                 StoreLimits limits = {});
     ~SampleWriter();
     SampleWriter(const SampleWriter&) = delete;
     SampleWriter& operator=(const SampleWriter&) = delete;

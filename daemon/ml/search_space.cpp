@@ -19,7 +19,7 @@ uint64_t two_significant_digits(double value) {
     if (value < 100)
         return static_cast<uint64_t>(std::llround(value));
     const double magnitude = std::pow(10.0, std::floor(std::log10(value)) - 1);
-    return static_cast<uint64_t>(std::llround(value / magnitude) * magnitude);
+    return static_cast<uint64_t>(static_cast<double>(std::llround(value / magnitude)) * magnitude);
 }
 
 } // namespace

@@ -173,7 +173,7 @@ std::optional<CpuTimes> parse_proc_stat(std::string_view text) {
 namespace scx_gamer::ml {
 
 void read_cpu_times(Reading& reading, uint32_t pid, const std::filesystem::path& proc_root) {
-    constexpr std::size_t kMaxStatBytes = 64 * 1024; // the first line is all we need
+    constexpr std::size_t kMaxStatBytes = std::size_t{64} * 1024; // the first line is all we need
     if (auto text = read_file_prefix(proc_root / std::to_string(pid) / "stat", 4096))
         reading.game_cpu_ticks = parse_pid_stat_cpu_ticks(*text);
     if (auto text = read_file_prefix(proc_root / "stat", kMaxStatBytes))

@@ -15,9 +15,12 @@ bool LoginSessions::has_active_local_session(uid_t uid) const {
         // 0: not remote; > 0 remote (ssh, ...); < 0 the session went away meanwhile.
         if (sd_session_is_remote(sessions[i]) == 0)
             local = true;
+        // sd-login hands out malloc'd strings in a malloc'd array: free() is the API's release.
+        // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
         std::free(sessions[i]);
     }
-    std::free(sessions);
+    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+    std::free(static_cast<void*>(sessions));
     return local;
 }
 

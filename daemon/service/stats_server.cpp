@@ -181,7 +181,7 @@ int monitor_stats(const std::filesystem::path& path, unsigned interval_secs) {
             log_err("bad stats reply");
             return 1;
         }
-        std::cout << reply["args"]["resp"].dump() << std::endl;
+        std::cout << reply["args"]["resp"].dump() << '\n' << std::flush; // one reading per line
         std::this_thread::sleep_for(std::chrono::seconds(interval_secs));
     }
     return 1;

@@ -74,6 +74,8 @@ std::optional<std::string> SystemBusFacts::own_unit() {
     if (sd_pid_get_unit(0, &unit) < 0 || !unit)
         return std::nullopt;
     std::string out{unit};
+    // sd-login's string is malloc'd: free() is the API's release.
+    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
     std::free(unit);
     return out;
 }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over 400 lines on purpose: most of it is the flag table, the one source of every flag's name,
+// range, class and help text; the rest parses, canonicalises and converts what the table says.
 #include "tuning/flags.h"
 
 #include "tuning/cpu_list.h"

@@ -127,9 +127,9 @@ class LoaderTomlReader {
             std::vector<std::string> raised;
             profiles.set(name, string_list(value, key), {BelowMinimum::Raise, &raised});
             for (const auto& warning : raised)
-                warnings_.push_back(at + key + ": " + warning);
+                warn_about(at, key, warning);
         } catch (const Error& e) {
-            warnings_.push_back(at + key + ": " + e.what() + "; " + fall_back(name, profiles));
+            warn_about(at, key, std::string(e.what()) + "; " + fall_back(name, profiles));
         }
     }
 
@@ -157,6 +157,15 @@ class LoaderTomlReader {
         const bool is_builtin = builtin != nullptr && builtin->values == previous->values;
         return std::string(is_builtin ? "using the built-in " : "keeping the previous ") +
                quote_for_message(name) + " profile";
+    }
+
+    // "<where>key: what", built in place (warn_about runs in a loop over every raised flag).
+    void warn_about(const std::string& at, const std::string& key, std::string_view what) {
+        std::string warning = at;
+        warning += key;
+        warning += ": ";
+        warning += what;
+        warnings_.push_back(std::move(warning));
     }
 
     std::string source_name_;

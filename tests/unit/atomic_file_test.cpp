@@ -155,7 +155,7 @@ class SmallFileSystem : public ::testing::Test {
 TEST_F(SmallFileSystem, DiskFullLeavesTheOriginalAndNoTempFile) {
     const auto path = mount_point_ / "scx";
     write_file_atomically(path, "SCX_SCHEDULER=scx_cosmos\n");
-    const std::string huge(64 * 1024, 'x');
+    const std::string huge(std::size_t{64} * 1024, 'x');
     EXPECT_THAT(error_of([&] { write_file_atomically(path, huge); }),
                 HasSubstr("No space left on device"));
     EXPECT_EQ(read(path), "SCX_SCHEDULER=scx_cosmos\n");

@@ -23,7 +23,7 @@ constexpr pid_t kPid = 4242;
 const std::string kSteam = "/home/gamer/.local/share/Steam";
 const std::string kProton = kSteam + "/steamapps/common/Proton 9.0/files/bin/wine64-preloader";
 
-std::vector<std::string> steam_env(std::string app_id = "1245620") {
+std::vector<std::string> steam_env(const std::string& app_id = "1245620") {
     return {"HOME=/home/gamer", "SteamAppId=" + app_id, "SteamGameId=" + app_id,
             "STEAM_COMPAT_APP_ID=" + app_id};
 }

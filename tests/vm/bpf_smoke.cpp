@@ -243,6 +243,7 @@ void detector_checks(DetectorHook hook, const std::filesystem::path& scratch) {
     const auto exe = scratch / "Game.EXE";
     std::filesystem::create_symlink("/bin/true", exe);
     std::vector<pid_t> children;
+    children.reserve(3);
     for (int i = 0; i < 3; i++)
         children.push_back(spawn([] {
             execl("/bin/true", "true", static_cast<char*>(nullptr));
@@ -267,7 +268,8 @@ void detector_checks(DetectorHook hook, const std::filesystem::path& scratch) {
         execve("/bin/true", args.data(), env.data());
         return 127;
     });
-    const std::string huge = "HUGE=" + std::string(GAMER_STRINGS_MAX, 'x');
+    const std::string huge =
+        "HUGE=" + std::string(static_cast<std::size_t>(GAMER_STRINGS_MAX), 'x');
     const pid_t huge_child = spawn([&] {
         char* const args[] = {const_cast<char*>("true"), nullptr};
         char* const env[] = {const_cast<char*>("SteamAppId=1"), const_cast<char*>(huge.c_str()),

@@ -36,26 +36,6 @@ PY
 }
 # The domains of the daemon's last "cache domains:" line.
 daemon_domains() { sed -n 's/.*cache domains: \([^,]*\).*/\1/p' "$DAEMON_LOG" | tail -n 1; }
-# stats KEY...: the statistics' values, space-separated, from one query (one python start: under
-# a CPU hog per vCPU each start takes seconds of the guest's time).
-stats() {
-    python3 - "$@" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect("/var/run/scx/root/stats"); f = s.makefile("rw")
-f.write(json.dumps({"req": "stats", "args": {"target": "top"}}) + "\n"); f.flush()
-def find(node, key):
-    if isinstance(node, dict):
-        if key in node:
-            return node[key]
-        for value in node.values():
-            found = find(value, key)
-            if found is not None:
-                return found
-    return None
-reply = json.loads(f.readline())
-print(" ".join(str(find(reply, k)) for k in sys.argv[1:]))
-PY
-}
 restarts() { grep -c 'asked for a scheduler restart' "$DAEMON_LOG" || true; }
 
 check "$ncpus vCPUs in two sockets ($(sysfs_domains))" test "$(sysfs_domains)" = "2 (0-3 | 4-7)"
@@ -80,10 +60,10 @@ SteamAppId=480 nice -n 15 "$workdir/MyGame" --seconds 600 --threads 2 &
 game=$!
 check "game detected" wait_for 20 log_has "$DAEMON_LOG" "game detected: MyGame (pid $game"
 
-read -r mig0 wake0 < <(stats nr_game_llc_migrations nr_game_wakeups)
+read -r mig0 wake0 < <(stats_of nr_game_llc_migrations nr_game_wakeups)
 ticks0=$(cpu_ticks "$game")
 sleep 8
-read -r mig1 wake1 steals < <(stats nr_game_llc_migrations nr_game_wakeups nr_llc_steals)
+read -r mig1 wake1 steals < <(stats_of nr_game_llc_migrations nr_game_wakeups nr_llc_steals)
 ticks1=$(cpu_ticks "$game")
 migrations=$((mig1 - mig0)) wakeups=$((wake1 - wake0))
 echo "# under load: game ran $((ticks1 - ticks0)) ticks; $wakeups wakeups, $migrations of them" \
@@ -119,7 +99,7 @@ check "the game kept running through it ($((ticks3 - ticks2)) ticks in 3 s)" \
     test $((ticks3 - ticks2)) -gt 0
 check "game still alive" kill -0 "$game"
 check "daemon still running" kill -0 "$DAEMON_PID"
-read -r wake2 < <(stats nr_game_wakeups)
+read -r wake2 < <(stats_of nr_game_wakeups)
 check "game threads woke up under the reloaded scheduler ($wake2 times)" test "${wake2:-0}" -gt 0
 
 kill "$game" 2>/dev/null || true
