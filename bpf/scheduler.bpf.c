@@ -591,9 +591,9 @@ static s32 pick_idle_cpu(struct task_struct *p, bool urgent, s32 prev_cpu, u64 w
  * current task did not wake p. It is judged in ops.select_cpu(), which runs in the waker's
  * context even when the kernel then hands the wakeup to p's CPU through its remote wakeup list
  * (ops.runnable() runs there, in an interrupt), and in ops.runnable() for the tasks that skip
- * ops.select_cpu() (those that can run on one CPU only). A game can boost only what it wakes itself, one slice per wakeup
- * (a task that never sleeps is never woken again), and boosted runs are bounded by the
- * starvation guard and the floor like any game thread's.
+ * ops.select_cpu() (those that can run on one CPU only). A game can boost only what it wakes
+ * itself, one slice per wakeup (a task that never sleeps is never woken again), and boosted runs
+ * are bounded by the starvation guard and the floor like any game thread's.
  */
 static void note_game_waker(const struct task_struct *p, struct task_ctx *tctx)
 {
