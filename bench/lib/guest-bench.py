@@ -67,10 +67,15 @@ def wait_for(pred, timeout, step=0.01):
         time.sleep(step)
 
 
+# The driver's own snapshot tools run SCHED_FIFO like the driver (see run_on_time): started at
+# SCHED_OTHER they would wait behind the background load and take their snapshot late.
+ON_TIME = ["chrt", "-f", "1"]
+
+
 def bpf_progs(bpftool):
     """{id: prog} from bpftool, or {} if it fails."""
     try:
-        out = subprocess.run([bpftool, "prog", "show", "--json"], capture_output=True, text=True,
+        out = subprocess.run(ON_TIME + [bpftool, "prog", "show", "--json"], capture_output=True, text=True,
                              timeout=30, check=True).stdout
         return {p["id"]: p for p in json.loads(out)}
     except (OSError, subprocess.SubprocessError, ValueError) as e:
@@ -155,18 +160,105 @@ def idle_rates(seconds):
             "seconds": seconds}
 
 
-def daemon_detection_stats(problems):
-    """detection_p50_us/detection_p99_us from the daemon's GetStats, or {}."""
+def daemon_stats(problems):
+    """The daemon's GetStats as {name: value}, or {} (the failure goes to `problems`)."""
     try:
         out = subprocess.run(
-            ["busctl", "--system", "--json=short", "call", "org.cachyos.ScxGamer",
+            ON_TIME + ["busctl", "--system", "--json=short", "call", "org.cachyos.ScxGamer",
              "/org/cachyos/ScxGamer", "org.cachyos.ScxGamer", "GetStats"],
             capture_output=True, text=True, timeout=20, check=True).stdout
-        stats = json.loads(out)["data"][0]
-        return {k: stats[k]["data"] for k in ("detection_p50_us", "detection_p99_us") if k in stats}
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError, TypeError) as e:
+        return {k: v["data"] for k, v in json.loads(out)["data"][0].items()}
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError, TypeError,
+            AttributeError) as e:
         problems.append("GetStats failed: %s" % e)
         return {}
+
+
+def daemon_detection_stats(problems):
+    """detection_p50_us/detection_p99_us from the daemon's GetStats, or {}."""
+    stats = daemon_stats(problems)
+    return {k: stats[k] for k in ("detection_p50_us", "detection_p99_us") if k in stats}
+
+
+# GetStats values that are levels, not counts (daemon/stats/stats_fields.cpp).
+GAUGES = ("nr_games", "nr_game_threads")
+
+
+def counter_delta(before, after):
+    """The scheduler's nr_* counters over a window: {name: after - before}."""
+    return {k: after[k] - before[k] for k in sorted(after)
+            if k.startswith("nr_") and k not in GAUGES and isinstance(after[k], int)
+            and isinstance(before.get(k), int)}
+
+
+CPU_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def cpu_times():
+    """The machine's CPU time by kind from /proc/stat's "cpu" line, in clock ticks."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:1 + len(CPU_FIELDS)]
+    return dict(zip(CPU_FIELDS, (int(x) for x in fields)))
+
+
+def task_times(groups):
+    """{group: [run ns, wait ns, timeslices]} summed over the threads of the processes in
+    `groups` ({pid: group}) and their descendants, and of everything else ("kernel" for kernel
+    threads, "other" for the rest), from each thread's /proc schedstat: time on a CPU, time
+    runnable but waiting, and times it got a CPU."""
+    parents, kthreads = {}, set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rpartition(")")[2].split()
+            parents[int(pid)] = int(fields[1])
+            if int(fields[6]) & 0x00200000:  # PF_KTHREAD
+                kthreads.add(int(pid))
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while it was read
+
+    def group_of(pid):
+        seen = pid
+        for _ in range(8):
+            if seen in groups:
+                return groups[seen]
+            seen = parents.get(seen, 0)
+        return "kernel" if pid in kthreads else "other"
+
+    out = {}
+    for pid in parents:
+        total = out.setdefault(group_of(pid), [0, 0, 0])
+        try:
+            for tid in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    for i, v in enumerate(f.read().split()[:3]):
+                        total[i] += int(v)
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def task_split(before, after, seconds):
+    """Per group over a window: CPUs' worth of run time, and of waiting (runnable, not running),
+    and timeslices per second. Threads that ended in the window are missing (fork churners)."""
+    out = {}
+    for group, (run, wait, slices) in sorted(after.items()):
+        r0, w0, s0 = before.get(group, (0, 0, 0))
+        out[group] = {"cpus": round((run - r0) / 1e9 / seconds, 3),
+                      "waiting_cpus": round((wait - w0) / 1e9 / seconds, 3),
+                      "slices_per_s": round((slices - s0) / seconds, 1)}
+    return out
+
+
+def cpu_split(before, after):
+    """Where the CPUs' time went between two cpu_times(): {kind: % of all CPU time}. Tells
+    background work that did not run apart from CPUs that were idle (the policy not keeping
+    them busy) and from time in interrupts or the kernel."""
+    delta = {k: after[k] - before[k] for k in CPU_FIELDS}
+    total = sum(delta.values()) or 1
+    return {k: round(100.0 * v / total, 2) for k, v in delta.items()}
 
 
 def base_scheduler(name):
@@ -342,15 +434,40 @@ class Runner:
             # BPF run time over the window (as close to it as the guest's own timing allows).
             # Taken under EEVDF too (finding no programs), so that every scheduler gets the same
             # two bpftool runs in the middle of its measurement.
+            # The CPU time split, each group's run and wait time and (under scx_gamer) the
+            # scheduler's counters over the window, so that a low background figure can be traced
+            # to idle CPUs, interrupts, the game's own time or the policy's choices. Taken a little
+            # inside the window: gamebench and loadgen exit at its end, and with them their
+            # threads' schedstat.
             snap0 = snap1 = {}
             bpf_window = 0.0
-            if self.bpftool and p["bpf_stats"]:
-                wait_for(lambda: time.monotonic() >= t_window, p["warmup"] + 5, 0.02)
-                t0 = time.monotonic()
-                snap0 = bpf_progs(self.bpftool)
-                wait_for(lambda: time.monotonic() >= t_window + p["duration"], p["duration"] + 5, 0.05)
-                snap1 = bpf_progs(self.bpftool)
-                bpf_window = time.monotonic() - t0
+            use_bpf = bool(self.bpftool and p["bpf_stats"])
+            margin = min(0.5, p["duration"] / 10)
+            wait_for(lambda: time.monotonic() >= t_window + margin, p["warmup"] + 5, 0.02)
+            groups = {proc.pid: name for proc, name in ((gproc, "game"), (cproc, "compositor"),
+                                                        (lproc, "background"), (sproc, "scx_gamer"))
+                      if proc is not None}
+            # A counter snapshot that fails is noted, not a failed run: the figures stand alone.
+            stat_errors = []
+            # bpftool and busctl take a while under TCG: the cheap /proc reads go innermost.
+            t0 = time.monotonic()
+            snap0 = bpf_progs(self.bpftool) if use_bpf else {}
+            stats0 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
+            t_tasks = time.monotonic()
+            cpu0, tasks0 = cpu_times(), task_times(groups)
+            wait_for(lambda: time.monotonic() >= t_window + p["duration"] - margin,
+                     p["duration"] + 5, 0.05)
+            cpu1, tasks1 = cpu_times(), task_times(groups)
+            res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
+            res["task_split"] = task_split(tasks0, tasks1, time.monotonic() - t_tasks)
+            res["cpus_online"] = os.cpu_count()
+            stats1 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
+            snap1 = bpf_progs(self.bpftool) if use_bpf else {}
+            bpf_window = time.monotonic() - t0
+            if stats0 and stats1:
+                res["sched_counters"] = counter_delta(stats0, stats1)
+            if stat_errors:
+                res.setdefault("notes", []).extend(stat_errors[:1])
             limit = p["warmup"] + p["duration"] + 120
             try:
                 grc = gproc.wait(timeout=limit)
@@ -633,7 +750,19 @@ def main():
         print("usage: guest-bench.py [PLAN.json]  (or GAMEBENCH_PLAN='{...}' in the environment)",
               file=sys.stderr)
         return 2
+    run_on_time()
     return Runner(plan).main()
+
+
+def run_on_time():
+    """Makes this driver SCHED_FIFO 1, its children reset to SCHED_OTHER on fork. Under the
+    background load a nice-0 driver is itself starved (under EEVDF and scx_gamer alike, not under
+    the reniced baselines), and starts the load and takes the window's snapshots late by up to
+    seconds; it only polls, so its own CPU time is negligible."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(1))
+    except OSError as e:
+        log("cannot make the driver SCHED_FIFO (%s): its snapshots may come late" % e)
 
 
 if __name__ == "__main__":
