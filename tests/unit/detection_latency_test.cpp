@@ -19,7 +19,7 @@ TEST(DetectionLatency, NoSamplesReportZero) {
 
 TEST(DetectionLatency, ASampleReportsTheUpperEdgeOfItsBucket) {
     DetectionLatency latency;
-    latency.record(microseconds(700)); // (500, 1000]
+    latency.record(microseconds(800)); // (700, 1000]
     EXPECT_EQ(latency.quantile_us(0.5), 1000u);
     EXPECT_EQ(latency.quantile_us(0.99), 1000u);
 }
@@ -41,13 +41,13 @@ TEST(DetectionLatency, PercentilesSplitTheDistribution) {
     DetectionLatency latency;
     for (int i = 0; i < 98; ++i)
         latency.record(microseconds(150)); // (100, 200]
-    latency.record(milliseconds(3));       // (2000, 5000]
-    latency.record(milliseconds(30));      // (20000, 50000]
+    latency.record(microseconds(2'500));   // (2000, 3000]
+    latency.record(microseconds(25'000));  // (20000, 30000]
     EXPECT_EQ(latency.samples(), 100u);
     EXPECT_EQ(latency.quantile_us(0.50), 200u);
     EXPECT_EQ(latency.quantile_us(0.98), 200u);
-    EXPECT_EQ(latency.quantile_us(0.99), 5000u);
-    EXPECT_EQ(latency.quantile_us(1.00), 50'000u);
+    EXPECT_EQ(latency.quantile_us(0.99), 3000u);
+    EXPECT_EQ(latency.quantile_us(1.00), 30'000u);
 }
 
 TEST(DetectionLatency, ThePercentileOfOneSlowSampleInAHundredShowsAtP99NotP50) {
