@@ -23,49 +23,16 @@ seconds=${IDLE_SECONDS:-15}
 settle=3
 ncpus=$(nproc)
 
-# interrupts: one "LABEL COUNT" line per /proc/interrupts line, summed over the CPUs.
-interrupts() {
-    python3 - "$ncpus" <<'PY'
-import sys
-ncpus = int(sys.argv[1])
-with open("/proc/interrupts") as f:
-    next(f)  # the CPU header
-    for line in f:
-        label, _, rest = line.partition(":")
-        total = 0
-        for field in rest.split()[:ncpus]:
-            if not field.isdigit():
-                break
-            total += int(field)
-        print(label.strip(), total)
-PY
-}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # window NAME: interrupts per second over $seconds of idleness, per line, into /tmp/irq.NAME;
 # prints "LOC TOTAL" rates (per second, rounded down).
-window() {
-    local before after
-    before=$(interrupts)
-    sleep "$seconds"
-    after=$(interrupts)
-    python3 - "$seconds" "$1" <(echo "$before") <(echo "$after") <<'PY'
-import sys
-seconds, name = int(sys.argv[1]), sys.argv[2]
-def read(path):
-    return dict(line.rsplit(" ", 1) for line in open(path).read().splitlines() if line)
-before, after = read(sys.argv[3]), read(sys.argv[4])
-rates = {k: (int(after[k]) - int(before.get(k, 0))) / seconds for k in after}
-with open(f"/tmp/irq.{name}", "w") as out:
-    for k, v in sorted(rates.items(), key=lambda kv: -kv[1]):
-        if v:
-            out.write(f"{k} {v:.1f}\n")
-print(int(rates.get("LOC", 0)), int(sum(rates.values())))
-PY
-}
+window() { python3 "$REPO/scripts/lib/irq_rates.py" "$seconds" --lines "/tmp/irq.$1"; }
 
 state_is disabled || { fail "sched_ext is idle before the test (state $(sched_state))"; finish; exit 1; }
 sleep "$settle"
 read -r eevdf1_loc eevdf1_all < <(window eevdf1)
 
+# shellcheck disable=SC2119 # no flags: the daemon's defaults are what is measured
 start_daemon || { fail "daemon attaches"; finish; exit 1; }
 sleep "$settle"
 runs_before=$(stat_of nr_wakeup_timer_runs)
@@ -80,7 +47,7 @@ sleep "$settle"
 read -r eevdf2_loc eevdf2_all < <(window eevdf2)
 
 for name in eevdf1 gamer eevdf2; do
-    echo "# interrupts/s in the $name window:" $(head -8 "/tmp/irq.$name" | tr '\n' ' ')
+    echo "# interrupts/s in the $name window: $(head -8 "/tmp/irq.$name" | tr '\n' ' ')"
 done
 max_loc=$((eevdf1_loc > eevdf2_loc ? eevdf1_loc : eevdf2_loc))
 max_all=$((eevdf1_all > eevdf2_all ? eevdf1_all : eevdf2_all))
