@@ -24,9 +24,15 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import detect_trace
+
+# The /proc/interrupts parser vm.idle_interrupts uses too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts", "lib"))
+import irq_rates  # noqa: E402
 
 SCHED_EXT = "/sys/kernel/sched_ext"
 BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
@@ -133,30 +139,10 @@ NO_BPF = ("eevdf", "eevdf-nice19", "eevdf-idle", "noload")
 LOAD_PREFIX = {"eevdf-nice19": ["nice", "-n", "19"], "eevdf-idle": ["chrt", "--idle", "0"]}
 
 
-def interrupt_totals():
-    """{label: count summed over the CPUs} from /proc/interrupts."""
-    out = {}
-    with open("/proc/interrupts") as f:
-        ncpus = len(f.readline().split())
-        for line in f:
-            label, _, rest = line.partition(":")
-            total = 0
-            for field in rest.split()[:ncpus]:
-                if not field.isdigit():
-                    break
-                total += int(field)
-            out[label.strip()] = total
-    return out
-
-
 def idle_rates(seconds):
     """Interrupts per second over `seconds` of an idle VM: {"total": x, "LOC": y}."""
-    before = interrupt_totals()
-    time.sleep(seconds)
-    after = interrupt_totals()
-    total = sum(after.values()) - sum(before.get(k, 0) for k in after)
-    return {"total": round(total / seconds, 1),
-            "LOC": round((after.get("LOC", 0) - before.get("LOC", 0)) / seconds, 1),
+    per_line = irq_rates.rates(seconds)
+    return {"total": round(sum(per_line.values()), 1), "LOC": round(per_line.get("LOC", 0), 1),
             "seconds": seconds}
 
 
@@ -201,42 +187,52 @@ def cpu_times():
     return dict(zip(CPU_FIELDS, (int(x) for x in fields)))
 
 
+def children_of(pid, tids):
+    """The child processes of pid: from /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN), or, in
+    a kernel without it, from a walk of all of /proc."""
+    try:
+        out = []
+        for tid in tids:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(c) for c in f.read().split()]
+        return out
+    except FileNotFoundError:
+        pass
+    out = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                if int(f.read().rpartition(")")[2].split()[1]) == pid:
+                    out.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def task_times(groups):
     """{group: [run ns, wait ns, timeslices]} summed over the threads of the processes in
-    `groups` ({pid: group}) and their descendants, and of everything else ("kernel" for kernel
-    threads, "other" for the rest), from each thread's /proc schedstat: time on a CPU, time
-    runnable but waiting, and times it got a CPU."""
-    parents, kthreads = {}, set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rpartition(")")[2].split()
-            parents[int(pid)] = int(fields[1])
-            if int(fields[6]) & 0x00200000:  # PF_KTHREAD
-                kthreads.add(int(pid))
-        except (OSError, ValueError, IndexError):
-            continue  # the process ended while it was read
-
-    def group_of(pid):
-        seen = pid
-        for _ in range(8):
-            if seen in groups:
-                return groups[seen]
-            seen = parents.get(seen, 0)
-        return "kernel" if pid in kthreads else "other"
-
+    `groups` ({pid: group}) and their descendants, from each thread's /proc schedstat: time on a
+    CPU, time runnable but waiting, and times it got a CPU. Only those processes are read: a walk
+    of all of /proc takes over a second under TCG without MTTCG, longer than a short window's
+    margins."""
     out = {}
-    for pid in parents:
-        total = out.setdefault(group_of(pid), [0, 0, 0])
-        try:
-            for tid in os.listdir("/proc/%d/task" % pid):
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    for i, v in enumerate(f.read().split()[:3]):
-                        total[i] += int(v)
-        except (OSError, ValueError):
-            continue
+    for root, group in groups.items():
+        total = out.setdefault(group, [0, 0, 0])
+        todo, seen = [root], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                tids = os.listdir("/proc/%d/task" % pid)
+                for tid in tids:
+                    with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                        for i, v in enumerate(f.read().split()[:3]):
+                            total[i] += int(v)
+                todo += children_of(pid, tids)
+            except (OSError, ValueError):
+                continue  # the process ended while it was read
     return out
 
 
@@ -417,7 +413,10 @@ class Runner:
                 raise RuntimeError("gamebench did not calibrate within 60 s")
             if gproc.poll() is not None:
                 raise RuntimeError("gamebench exited with %s: %s" % (gproc.returncode, tail(glog, 5)))
-            t_ready = time.monotonic()
+            # When gamebench wrote the ready file, not when this driver saw it: under scx_gamer
+            # it waited for the detection meanwhile, and the windows of the load and of the
+            # snapshots below would have ended after gamebench's.
+            t_ready = time.monotonic() - max(0.0, time.time() - os.stat(ready).st_mtime)
             # gamebench's clock: its periodic threads start 20 ms after it wrote the ready file.
             t_window = t_ready + 0.02 + p["warmup"]
             warm = max(0.0, t_window - time.monotonic())
@@ -449,18 +448,36 @@ class Runner:
                       if proc is not None}
             # A counter snapshot that fails is noted, not a failed run: the figures stand alone.
             stat_errors = []
-            # bpftool and busctl take a while under TCG: the cheap /proc reads go innermost.
-            t0 = time.monotonic()
-            snap0 = bpf_progs(self.bpftool) if use_bpf else {}
-            stats0 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
+            # bpftool and busctl take a while under TCG (seconds without MTTCG): the /proc reads
+            # come first at both ends, where the processes are sure to be running.
+            # The first two run beside the window's wait, so that they cannot hold up its end.
             t_tasks = time.monotonic()
             cpu0, tasks0 = cpu_times(), task_times(groups)
+            t0 = time.monotonic()
+            first = {}
+            snapshots = threading.Thread(target=lambda: first.update(
+                bpf=bpf_progs(self.bpftool) if use_bpf else {},
+                stats=daemon_stats(stat_errors) if base == "scx_gamer" else {}))
+            snapshots.start()
             wait_for(lambda: time.monotonic() >= t_window + p["duration"] - margin,
                      p["duration"] + 5, 0.05)
             cpu1, tasks1 = cpu_times(), task_times(groups)
-            res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
-            res["task_split"] = task_split(tasks0, tasks1, time.monotonic() - t_tasks)
-            res["cpus_online"] = os.cpu_count()
+            tasks_window = time.monotonic() - t_tasks
+            ended = [name for proc, name in ((gproc, "gamebench"), (lproc, "loadgen"),
+                                             (cproc, "the compositor"))
+                     if proc is not None and proc.poll() is not None]
+            snapshots.join()
+            snap0, stats0 = first.get("bpf", {}), first.get("stats", {})
+            if ended:
+                # their threads' time went with them: the split would be missing it
+                res.setdefault("notes", []).append(
+                    "the CPU split was read after %s had exited (%.2f-%.2f s into the %g s "
+                    "window): left out" % (" and ".join(ended), t_tasks - t_window,
+                                           t_tasks + tasks_window - t_window, p["duration"]))
+            else:
+                res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
+                res["task_split"] = task_split(tasks0, tasks1, tasks_window)
+                res["cpus_online"] = os.cpu_count()
             stats1 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
             snap1 = bpf_progs(self.bpftool) if use_bpf else {}
             bpf_window = time.monotonic() - t0
