@@ -15,6 +15,14 @@
 namespace scx_gamer {
 namespace {
 
+// A game known by its pid alone (designated initializers would leave the other members to
+// -Wmissing-field-initializers).
+Game game_with_pid(uint32_t pid) {
+    Game game;
+    game.pid = pid;
+    return game;
+}
+
 using testing::FakeTimers;
 
 struct FakeSchedulerState {
@@ -102,22 +110,22 @@ class SchedulerSupervisorTest : public ::testing::Test {
 };
 
 TEST_F(SchedulerSupervisorTest, AttachGivesAPrivateGameMapTheGamesKnownSoFar) {
-    games = {Game{.pid = 10}, Game{.pid = 11}};
+    games = {game_with_pid(10), game_with_pid(11)};
     supervisor->attach();
     ASSERT_EQ(schedulers.size(), 1u);
     EXPECT_EQ(schedulers[0]->games, (std::vector<uint32_t>{10, 11}));
     EXPECT_FALSE(supervisor->shares_game_map());
-    supervisor->game_removed(Game{.pid = 10});
+    supervisor->game_removed(game_with_pid(10));
     EXPECT_EQ(schedulers[0]->games, std::vector<uint32_t>{11});
 }
 
 TEST_F(SchedulerSupervisorTest, ASharedGameMapIsOnlyLookedUpAgain) {
     game_map_fd = 7;
-    games = {Game{.pid = 10}};
+    games = {game_with_pid(10)};
     supervisor->attach();
     EXPECT_TRUE(supervisor->shares_game_map());
     EXPECT_TRUE(schedulers[0]->games.empty());
-    supervisor->game_added(Game{.pid = 12});
+    supervisor->game_added(game_with_pid(12));
     supervisor->trees_changed();
     EXPECT_TRUE(schedulers[0]->games.empty());
     EXPECT_EQ(schedulers[0]->games_changed, 2u);
@@ -154,7 +162,7 @@ TEST_F(SchedulerSupervisorTest, AConfigurationThatCannotBeBuiltChangesNothing) {
 }
 
 TEST_F(SchedulerSupervisorTest, AFailedReattachBringsThePreviousSchedulerAndOptionsBack) {
-    games = {Game{.pid = 10}};
+    games = {game_with_pid(10)};
     supervisor->attach();
     refusals = {true, false}; // the new one is refused, the previous one loads again
     EXPECT_THROW(supervisor->change(needing_reattach()), Error);
