@@ -100,6 +100,14 @@ void DetectionPipeline::check_tree_member(uint32_t tgid, const std::optional<Pro
         games_.remove(released->root);
 }
 
+void DetectionPipeline::adopt_pending_descendants() {
+    std::vector<uint32_t> roots;
+    roots.swap(adoptions_);
+    for (const uint32_t root : roots)
+        if (games_.find(root)) // still a game: it may have ended meanwhile
+            adopt_descendants(root);
+}
+
 // Processes the root started before it became a game (a launcher found by its exec, a process
 // GameMode registers after it forked) join its tree as if they had been forked since. A process
 // that ends meanwhile is taken out again: its exit may have passed before it joined.

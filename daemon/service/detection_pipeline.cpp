@@ -48,6 +48,7 @@ DetectionPipeline::DetectionPipeline(std::filesystem::path rules_path, Detection
                  " so far): scanning running processes for games it missed");
         scan_running_processes();
     });
+    adopt_timer_ = deps_.timers.timer("adopt descendants", [this] { adopt_pending_descendants(); });
     tree_check_timer_ = deps_.timers.timer("game tree check", [this] {
         check_detector_misses();
         if (games_.size() > 0)
@@ -60,9 +61,13 @@ DetectionPipeline::DetectionPipeline(std::filesystem::path rules_path, Detection
         if (detector_)
             detector_->watch(game.pid);
     });
+    // The processes a new game started before it was one are adopted on the loop's next turn:
+    // that walks all of /proc (tens of milliseconds under TCG), and the scheduler and the bus
+    // hear of the game first. What it forks from now on joins its tree in the kernel.
     games_.on_added([this](const Game& game) {
         watch_exit(game.pid);
-        adopt_descendants(game.pid);
+        adoptions_.push_back(game.pid);
+        adopt_timer_->arm(std::chrono::microseconds(0));
         if (games_.size() == 1) // the first game: the check runs while games are tracked
             tree_check_timer_->arm(kTreeCheckInterval);
     });

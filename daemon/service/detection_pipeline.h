@@ -161,6 +161,7 @@ class DetectionPipeline {
     void check_detector_misses();
     void check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info);
     void adopt_descendants(uint32_t root);
+    void adopt_pending_descendants();
     void rescan_after_drops();
     void apply_detection_policy();
     // Logs why pid is not treated as a game, at most once a minute per user and reason: one
@@ -186,8 +187,10 @@ class DetectionPipeline {
     };
     std::map<uint32_t, PendingExec> pending_execs_; // by tgid
     std::vector<uint32_t> exited_games_;            // roots whose end is to be checked
+    std::vector<uint32_t> adoptions_;               // new games whose earlier children to adopt
     // Declared last: dropped first, before what their callbacks use.
-    std::unique_ptr<Timer> exec_retry_timer_, exit_timer_, rescan_timer_, tree_check_timer_;
+    std::unique_ptr<Timer> exec_retry_timer_, exit_timer_, rescan_timer_, tree_check_timer_,
+        adopt_timer_;
 };
 
 } // namespace scx_gamer

@@ -361,14 +361,33 @@ TEST_F(DetectionPipelineTest, AMemberThatExecsAHelperLeavesTheGameAndAnEmptyTree
     EXPECT_EQ(detected, std::vector<uint32_t>{kGame}); // the member is no game of its own
 }
 
-TEST_F(DetectionPipelineTest, ProcessesTheRootStartedBeforeJoinItsTree) {
+TEST_F(DetectionPipelineTest, ProcessesTheRootStartedBeforeJoinItsTreeOnTheLoopsNextTurn) {
     add(kChild, plain_process());
     processes.parent_of = {{kChild, kGame}, {kOther, 1}};
     add(kOther, plain_process());
     add(kGame, game_process());
     deliver(exec_record(kGame, game_process(), true));
+    // Detected (and its detection time taken) before the walk of /proc.
+    EXPECT_EQ(detected, std::vector<uint32_t>{kGame});
+    EXPECT_EQ(pipeline->latency().samples(), 1u);
+    EXPECT_FALSE(detector.tree_of(kChild));
+    EXPECT_EQ(timers.armed("adopt descendants"), std::chrono::microseconds(0));
+    ASSERT_TRUE(timers.fire("adopt descendants"));
     EXPECT_EQ(detector.tree_of(kChild), kGame);
     EXPECT_FALSE(detector.tree_of(kOther));
+}
+
+TEST_F(DetectionPipelineTest, AGameThatEndedBeforeTheAdoptionAdoptsNothing) {
+    add(kChild, plain_process());
+    processes.parent_of = {{kChild, kGame}};
+    add(kGame, game_process());
+    deliver(exec_record(kGame, game_process(), true));
+    processes.running.erase(kGame);
+    exits.exit(kGame);
+    timers.fire("game exits");
+    ASSERT_EQ(pipeline->games().find(kGame), nullptr);
+    timers.fire("adopt descendants");
+    EXPECT_FALSE(detector.tree_of(kChild));
 }
 
 TEST_F(DetectionPipelineTest, RegistrationBypassesTheClassifierAndIsNotUndoneByIt) {
