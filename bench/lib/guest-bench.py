@@ -433,10 +433,10 @@ class Runner:
             # BPF run time over the window (as close to it as the guest's own timing allows).
             # Taken under EEVDF too (finding no programs), so that every scheduler gets the same
             # two bpftool runs in the middle of its measurement.
-            # The CPU time split, each group's run and wait time and (under scx_gamer) the
-            # scheduler's counters over the window, so that a low background figure can be traced
-            # to idle CPUs, interrupts, the game's own time or the policy's choices. Taken a little
-            # inside the window: gamebench and loadgen exit at its end, and with them their
+            # Also over the window: the CPU time split, each process tree's run and wait time and
+            # (under scx_gamer) the scheduler's counters, so that a low background figure can be
+            # traced to idle CPUs, interrupts, the game's own time or the policy's choices. Read a
+            # little inside the window: gamebench and loadgen exit at its end, and with them their
             # threads' schedstat.
             snap0 = snap1 = {}
             bpf_window = 0.0
@@ -449,8 +449,8 @@ class Runner:
             # A counter snapshot that fails is noted, not a failed run: the figures stand alone.
             stat_errors = []
             # bpftool and busctl take a while under TCG (seconds without MTTCG): the /proc reads
-            # come first at both ends, where the processes are sure to be running.
-            # The first two run beside the window's wait, so that they cannot hold up its end.
+            # come first at both ends, where the processes are sure to be running, and the first
+            # bpftool and busctl run beside the window's wait, so that they cannot hold up its end.
             t_tasks = time.monotonic()
             cpu0, tasks0 = cpu_times(), task_times(groups)
             t0 = time.monotonic()
@@ -478,9 +478,9 @@ class Runner:
                 res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
                 res["task_split"] = task_split(tasks0, tasks1, tasks_window)
                 res["cpus_online"] = os.cpu_count()
-            stats1 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
             snap1 = bpf_progs(self.bpftool) if use_bpf else {}
             bpf_window = time.monotonic() - t0
+            stats1 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
             if stats0 and stats1:
                 res["sched_counters"] = counter_delta(stats0, stats1)
             if stat_errors:
