@@ -187,53 +187,52 @@ def cpu_times():
     return dict(zip(CPU_FIELDS, (int(x) for x in fields)))
 
 
-def children_of(pid, tids):
-    """The child processes of pid: from /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN), or, in
-    a kernel without it, from a walk of all of /proc."""
-    try:
-        out = []
-        for tid in tids:
-            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-                out += [int(c) for c in f.read().split()]
-        return out
-    except FileNotFoundError:
-        pass
-    out = []
+def process_parents():
+    """{pid: parent pid} of every process, from /proc/PID/stat (the VM's kernel has no
+    /proc/PID/task/TID/children)."""
+    out = {}
     for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
             with open("/proc/%s/stat" % entry) as f:
-                if int(f.read().rpartition(")")[2].split()[1]) == pid:
-                    out.append(int(entry))
+                out[int(entry)] = int(f.read().rpartition(")")[2].split()[1])
         except (OSError, ValueError, IndexError):
-            continue
+            continue  # the process ended while it was read
     return out
 
 
 def task_times(groups):
-    """{group: [run ns, wait ns, timeslices]} summed over the threads of the processes in
-    `groups` ({pid: group}) and their descendants, from each thread's /proc schedstat: time on a
-    CPU, time runnable but waiting, and times it got a CPU. Only those processes are read: a walk
-    of all of /proc takes over a second under TCG without MTTCG, longer than a short window's
-    margins."""
-    out = {}
+    """({group: [run ns, wait ns, timeslices]}, [groups whose process was gone]): summed over the
+    threads of the processes in `groups` ({pid: group}) and their descendants, from each thread's
+    /proc schedstat: time on a CPU, time runnable but waiting, and times it got a CPU. One pass
+    over /proc/*/stat finds the descendants; only their threads' schedstat is read after it (a
+    walk of every thread's takes over a second under TCG without MTTCG)."""
+    parents = process_parents()
+    children = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    out, gone = {}, []
     for root, group in groups.items():
         total = out.setdefault(group, [0, 0, 0])
+        if root not in parents:
+            gone.append(group)
+            continue
         todo, seen = [root], set()
         while todo:
             pid = todo.pop()
             if pid in seen:
                 continue
             seen.add(pid)
+            todo += children.get(pid, [])
             try:
-                tids = os.listdir("/proc/%d/task" % pid)
-                for tid in tids:
+                for tid in os.listdir("/proc/%d/task" % pid):
                     with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                         for i, v in enumerate(f.read().split()[:3]):
                             total[i] += int(v)
-                todo += children_of(pid, tids)
             except (OSError, ValueError):
                 continue  # the process ended while it was read
-    return out
+    return out, gone
 
 
 def task_split(before, after, seconds):
@@ -452,7 +451,7 @@ class Runner:
             # come first at both ends, where the processes are sure to be running, and the first
             # bpftool and busctl run beside the window's wait, so that they cannot hold up its end.
             t_tasks = time.monotonic()
-            cpu0, tasks0 = cpu_times(), task_times(groups)
+            cpu0, (tasks0, gone0) = cpu_times(), task_times(groups)
             t0 = time.monotonic()
             first = {}
             snapshots = threading.Thread(target=lambda: first.update(
@@ -461,18 +460,16 @@ class Runner:
             snapshots.start()
             wait_for(lambda: time.monotonic() >= t_window + p["duration"] - margin,
                      p["duration"] + 5, 0.05)
-            cpu1, tasks1 = cpu_times(), task_times(groups)
+            cpu1, (tasks1, gone1) = cpu_times(), task_times(groups)
             tasks_window = time.monotonic() - t_tasks
-            ended = [name for proc, name in ((gproc, "gamebench"), (lproc, "loadgen"),
-                                             (cproc, "the compositor"))
-                     if proc is not None and proc.poll() is not None]
+            ended = sorted(set(gone0 + gone1) - {"scx_gamer"})
             snapshots.join()
             snap0, stats0 = first.get("bpf", {}), first.get("stats", {})
             if ended:
                 # their threads' time went with them: the split would be missing it
                 res.setdefault("notes", []).append(
-                    "the CPU split was read after %s had exited (%.2f-%.2f s into the %g s "
-                    "window): left out" % (" and ".join(ended), t_tasks - t_window,
+                    "the CPU split was read after the %s had exited (%.2f-%.2f s into the %g s "
+                    "window): left out" % (" and the ".join(ended), t_tasks - t_window,
                                            t_tasks + tasks_window - t_window, p["duration"]))
             else:
                 res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
