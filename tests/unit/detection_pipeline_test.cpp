@@ -166,6 +166,13 @@ class DetectionPipelineTest : public ::testing::Test {
         detector.queued.push_back(std::move(record));
         pipeline->on_detector_events();
     }
+    // kGame detected by its exec, and kChild, a plain process, a member of its tree.
+    void start_game_with_member() {
+        add(kGame, game_process());
+        deliver(exec_record(kGame, game_process(), true));
+        add(kChild, plain_process());
+        ASSERT_TRUE(detector.join(kChild, kGame));
+    }
 
     FakeProcReader proc;
     Everyone sessions;
@@ -282,10 +289,7 @@ TEST_F(DetectionPipelineTest, TheDetectorsExitReportEndsTheGame) {
 }
 
 TEST_F(DetectionPipelineTest, TheRootsPidfdEndsTheGameOnlyOnceNoMemberOfItsTreeLives) {
-    add(kGame, game_process());
-    deliver(exec_record(kGame, game_process(), true));
-    add(kChild, plain_process());
-    ASSERT_TRUE(detector.join(kChild, kGame));
+    ASSERT_NO_FATAL_FAILURE(start_game_with_member());
 
     processes.running.erase(kGame);
     exits.exit(kGame);           // the root ended, its exit report went missing
@@ -299,10 +303,7 @@ TEST_F(DetectionPipelineTest, TheRootsPidfdEndsTheGameOnlyOnceNoMemberOfItsTreeL
 }
 
 TEST_F(DetectionPipelineTest, TheSweepReleasesMembersThatEndedUnreportedAndEndsEmptyTrees) {
-    add(kGame, game_process());
-    deliver(exec_record(kGame, game_process(), true));
-    add(kChild, plain_process());
-    ASSERT_TRUE(detector.join(kChild, kGame));
+    ASSERT_NO_FATAL_FAILURE(start_game_with_member());
     processes.running.erase(kChild); // ended; the kernel skipped the exit hook
     detector.misses = 1;
     ASSERT_TRUE(timers.fire("game tree check"));
@@ -319,10 +320,7 @@ TEST_F(DetectionPipelineTest, TheSweepReleasesMembersThatEndedUnreportedAndEndsE
 }
 
 TEST_F(DetectionPipelineTest, NoNewMissesNoSweep) {
-    add(kGame, game_process());
-    deliver(exec_record(kGame, game_process(), true));
-    add(kChild, plain_process());
-    ASSERT_TRUE(detector.join(kChild, kGame));
+    ASSERT_NO_FATAL_FAILURE(start_game_with_member());
     processes.running.erase(kChild);
     ASSERT_TRUE(timers.fire("game tree check"));
     EXPECT_TRUE(detector.tree_of(kChild)); // the detector's own exit report is trusted
