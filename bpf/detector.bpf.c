@@ -87,7 +87,11 @@ static long event_fill(struct gamer_event *e, u32 kind, const struct task_struct
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->exit_code = 0;
 	e->root = 0;
-	e->pad = 0;
+	/*
+	 * Whose process it is (for an exec: the credentials just committed), so that the daemon
+	 * need not read /proc/PID/status later, when the pid may have been reused.
+	 */
+	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
 	e->ts_ns = bpf_ktime_get_ns();
 	e->filename[0] = '\0';
 	return BPF_CORE_READ_STR_INTO(&e->comm, task, comm);

@@ -43,7 +43,7 @@ struct gamer_event {
 	u32 ppid;      /* parent's tgid at the time of the event */
 	u32 exit_code; /* GAMER_EV_EXIT: wait(2) status (code << 8 | signal); otherwise 0 */
 	u32 root;      /* GAMER_EV_EXIT, GAMER_EV_JOIN: the game tree's root tgid; otherwise 0 */
-	u32 pad;
+	u32 uid;   /* the process's real uid (its objective credentials', as in /proc/PID/status) */
 	u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	char comm[GAMER_COMM_LEN];
 	char filename[GAMER_PATH_LEN]; /* exec: bprm->filename; others: empty */

@@ -256,7 +256,8 @@ std::optional<ProcessInfo> read_process_info(const ProcReader& reader, pid_t pid
 }
 
 std::optional<ProcessInfo> process_info_at_exec(const ProcReader& reader, pid_t pid, pid_t ppid,
-                                                std::string comm, const ExecStrings& strings) {
+                                                uid_t uid, std::string comm,
+                                                const ExecStrings& strings) {
     auto exe = reader.exe(pid);
     if (!exe)
         return std::nullopt; // an exec'd process always has one, unless it is gone
@@ -264,6 +265,7 @@ std::optional<ProcessInfo> process_info_at_exec(const ProcReader& reader, pid_t 
     ProcessInfo info;
     info.pid = pid;
     info.ppid = ppid;
+    info.uid = uid;
     info.comm = std::move(comm);
     info.exe = std::move(*exe);
     info.cmdline = strings.argv;

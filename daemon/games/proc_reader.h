@@ -70,6 +70,8 @@ struct ProcessInfo {
     // From SteamAppId, else SteamGameId (non-Steam shortcuts have a 64-bit game id); never 0.
     std::optional<std::uint64_t> steam_app_id;
     bool is_wine = false; // a Wine loader, or cmdline[0] names a .exe
+    // The real uid, when the exec record carried it; otherwise nullopt (ProcReader::owner asks).
+    std::optional<uid_t> uid;
 
     bool operator==(const ProcessInfo&) const = default;
 };
@@ -86,10 +88,11 @@ struct ExecStrings {
     bool complete = false; // every string made it into the record (it holds at most 32 KiB)
 };
 
-// What a process that has just exec'd is, from its exec record (parent, comm, strings) and its
-// exe link; nothing else in /proc is read. nullopt if the process is gone already.
+// What a process that has just exec'd is, from its exec record (parent, uid, comm, strings) and
+// its exe link; nothing else in /proc is read. nullopt if the process is gone already.
 std::optional<ProcessInfo> process_info_at_exec(const ProcReader& reader, pid_t pid, pid_t ppid,
-                                                std::string comm, const ExecStrings& strings);
+                                                uid_t uid, std::string comm,
+                                                const ExecStrings& strings);
 
 // Splits NUL-separated /proc content ("a\0b\0" -> {"a", "b"}). Text without NULs is one item.
 // If the content was cut at a read cap, the incomplete last item is dropped.

@@ -170,18 +170,18 @@ void DetectionPipeline::consider_exec(const DetectorRecord& record, TimePoint re
     // (The record's flag says so as of the exec; a process the daemon adopted since is asked.)
     if (!games_.find(event.tgid) &&
         (event.flags & GAMER_EVF_WATCHED || (detector_ && detector_->tree_of(event.tgid)))) {
-        check_tree_member(event.tgid, record.exec
-                                          ? process_info_at_exec(deps_.proc, tgid,
-                                                                 static_cast<pid_t>(event.ppid),
-                                                                 comm_of(event), *record.exec)
-                                          : read_process_info(deps_.proc, tgid));
+        check_tree_member(
+            event.tgid, record.exec
+                            ? process_info_at_exec(deps_.proc, tgid, static_cast<pid_t>(event.ppid),
+                                                   event.uid, comm_of(event), *record.exec)
+                            : read_process_info(deps_.proc, tgid));
         return;
     }
     const ExecOrigin origin{event.ts_ns, read_at};
     if (record.exec && record.exec->complete) {
         register_if_game(event.tgid,
                          process_info_at_exec(deps_.proc, tgid, static_cast<pid_t>(event.ppid),
-                                              comm_of(event), *record.exec),
+                                              event.uid, comm_of(event), *record.exec),
                          "exec", origin);
         return;
     }
@@ -245,7 +245,10 @@ void DetectionPipeline::register_if_game(uint32_t tgid, const std::optional<Proc
                   " already");
         return;
     }
-    const std::optional<uid_t> uid = deps_.proc.owner(static_cast<pid_t>(tgid));
+    // An exec record says whose the process is, as of the exec; a read of /proc later could meet
+    // a process that reused the pid.
+    const std::optional<uid_t> uid =
+        info->uid ? info->uid : deps_.proc.owner(static_cast<pid_t>(tgid));
     if (const Eligibility eligibility = game_eligibility(uid, eligibility_, deps_.sessions);
         !eligibility.eligible) {
         note_refusal(uid, tgid, verdict.name,

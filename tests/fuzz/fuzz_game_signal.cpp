@@ -110,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     strings.argv = split_nul_separated(part(2), false);
     strings.environment = split_nul_separated(part(3), false);
     strings.complete = true;
-    const auto info = process_info_at_exec(reader, kPid, 1, part(0), strings);
+    const auto info = process_info_at_exec(reader, kPid, 1, 1000, part(0), strings);
     require(info.has_value(), "a process with an exe is read");
     const Verdict verdict = classifier().classify(*info);
 

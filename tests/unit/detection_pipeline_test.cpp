@@ -199,6 +199,18 @@ TEST_F(DetectionPipelineTest, ACompleteExecRecordOfAGameRegistersItAtOnce) {
     EXPECT_FALSE(timers.armed("exec retry"));
 }
 
+// /proc is read later than the exec: by then the pid may hold another user's process.
+TEST_F(DetectionPipelineTest, AnExecRecordsUidIsTheGamesUser) {
+    FakeProcess in_proc = game_process();
+    in_proc.owner = 0; // what /proc would say
+    add(kGame, in_proc);
+    DetectorRecord record = exec_record(kGame, game_process(), true);
+    record.event.uid = 1000;
+    deliver(std::move(record));
+    ASSERT_NE(pipeline->games().find(kGame), nullptr);
+    EXPECT_EQ(pipeline->games().find(kGame)->uid, std::optional<uid_t>(1000));
+}
+
 TEST_F(DetectionPipelineTest, ANonGameIsNotRegistered) {
     add(kOther, plain_process());
     deliver(exec_record(kOther, plain_process(), true));

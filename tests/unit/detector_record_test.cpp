@@ -111,10 +111,11 @@ TEST(ProcessInfoAtExec, ComesFromTheRecordAndTheExeLinkOnly) {
     strings.environment = {"SteamGameId=9000000000", "SteamAppId=0"};
     strings.complete = true;
 
-    const auto info = process_info_at_exec(reader, kPid, 77, "Game.exe", strings);
+    const auto info = process_info_at_exec(reader, kPid, 77, 1000, "Game.exe", strings);
     ASSERT_TRUE(info);
     EXPECT_EQ(info->pid, static_cast<pid_t>(kPid));
     EXPECT_EQ(info->ppid, 77);
+    EXPECT_EQ(info->uid, 1000U); // from the record: no /proc read (the reader is strict)
     EXPECT_EQ(info->comm, "Game.exe");
     EXPECT_EQ(info->exe, "/usr/bin/wine64-preloader");
     EXPECT_THAT(info->cmdline, ElementsAre("Z:\\games\\Game.exe"));
@@ -125,7 +126,7 @@ TEST(ProcessInfoAtExec, ComesFromTheRecordAndTheExeLinkOnly) {
 TEST(ProcessInfoAtExec, AProcessGoneBeforeItsExeIsReadIsGone) {
     StrictMock<testing::MockProcReader> reader;
     EXPECT_CALL(reader, exe(static_cast<pid_t>(kPid))).WillOnce(Return(std::nullopt));
-    EXPECT_FALSE(process_info_at_exec(reader, kPid, 1, "game", ExecStrings{}));
+    EXPECT_FALSE(process_info_at_exec(reader, kPid, 1, 0, "game", ExecStrings{}));
 }
 
 } // namespace
