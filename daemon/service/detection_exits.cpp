@@ -100,23 +100,27 @@ void DetectionPipeline::check_tree_member(uint32_t tgid, const std::optional<Pro
         games_.remove(released->root);
 }
 
+// The games added since the last turn (the start-up scan finds them all in one) share one walk of
+// /proc.
 void DetectionPipeline::adopt_pending_descendants() {
     std::vector<uint32_t> roots;
     roots.swap(adoptions_);
+    std::erase_if(roots, [&](uint32_t root) { return !games_.find(root); }); // ended meanwhile
+    if (!detector_ || roots.empty())
+        return;
+    std::multimap<uint32_t, uint32_t> children; // ppid -> tgid
+    for (const auto& [tgid, ppid] : deps_.processes.parents())
+        children.emplace(ppid, tgid);
     for (const uint32_t root : roots)
-        if (games_.find(root)) // still a game: it may have ended meanwhile
-            adopt_descendants(root);
+        if (games_.find(root)) // an adoption before may have ended it
+            adopt_descendants(root, children);
 }
 
 // Processes the root started before it became a game (a launcher found by its exec, a process
 // GameMode registers after it forked) join its tree as if they had been forked since. A process
 // that ends meanwhile is taken out again: its exit may have passed before it joined.
-void DetectionPipeline::adopt_descendants(uint32_t root) {
-    if (!detector_)
-        return;
-    std::multimap<uint32_t, uint32_t> children; // ppid -> tgid
-    for (const auto& [tgid, ppid] : deps_.processes.parents())
-        children.emplace(ppid, tgid);
+void DetectionPipeline::adopt_descendants(uint32_t root,
+                                          const std::multimap<uint32_t, uint32_t>& children) {
     std::vector<uint32_t> pending{root};
     for (size_t i = 0; i < pending.size() && pending.size() <= GAMER_MAX_TREE_PROCS; i++) {
         const auto [first, last] = children.equal_range(pending[i]);

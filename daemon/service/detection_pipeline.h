@@ -160,7 +160,8 @@ class DetectionPipeline {
     void check_game_trees();
     void check_detector_misses();
     void check_tree_member(uint32_t tgid, const std::optional<ProcessInfo>& info);
-    void adopt_descendants(uint32_t root);
+    // children: every process's tgid by its parent's (ppid -> tgid), read once per loop turn.
+    void adopt_descendants(uint32_t root, const std::multimap<uint32_t, uint32_t>& children);
     void adopt_pending_descendants();
     void rescan_after_drops();
     void apply_detection_policy();

@@ -81,9 +81,13 @@ class FakeProcessTable final : public ProcessTable {
   public:
     std::set<uint32_t> running;
     std::vector<std::pair<uint32_t, uint32_t>> parent_of;
+    mutable int parents_read = 0; // walks of /proc for every process's parent
     bool alive(uint32_t pid) const override { return running.count(pid) != 0; }
     std::vector<uint32_t> pids() const override { return {running.begin(), running.end()}; }
-    std::vector<std::pair<uint32_t, uint32_t>> parents() const override { return parent_of; }
+    std::vector<std::pair<uint32_t, uint32_t>> parents() const override {
+        ++parents_read;
+        return parent_of;
+    }
     std::optional<uint64_t> threads(uint32_t pid) const override {
         return running.count(pid) ? std::optional<uint64_t>(3) : std::nullopt;
     }
@@ -387,6 +391,22 @@ TEST_F(DetectionPipelineTest, ProcessesTheRootStartedBeforeJoinItsTreeOnTheLoops
     EXPECT_FALSE(detector.tree_of(kOther));
 }
 
+TEST_F(DetectionPipelineTest, GamesDetectedInOneTurnShareOneWalkOfProc) {
+    constexpr uint32_t kSecondGame = 6000, kSecondChild = 6001;
+    add(kChild, plain_process());
+    add(kSecondChild, plain_process());
+    processes.parent_of = {{kChild, kGame}, {kSecondChild, kSecondGame}};
+    add(kGame, game_process());
+    add(kSecondGame, game_process());
+    detector.queued.push_back(exec_record(kGame, game_process(), true));
+    deliver(exec_record(kSecondGame, game_process(), true));
+    EXPECT_EQ(detected, (std::vector<uint32_t>{kGame, kSecondGame}));
+    ASSERT_TRUE(timers.fire("adopt descendants"));
+    EXPECT_EQ(processes.parents_read, 1);
+    EXPECT_EQ(detector.tree_of(kChild), kGame);
+    EXPECT_EQ(detector.tree_of(kSecondChild), kSecondGame);
+}
+
 TEST_F(DetectionPipelineTest, AGameThatEndedBeforeTheAdoptionAdoptsNothing) {
     add(kChild, plain_process());
     processes.parent_of = {{kChild, kGame}};
@@ -398,6 +418,7 @@ TEST_F(DetectionPipelineTest, AGameThatEndedBeforeTheAdoptionAdoptsNothing) {
     ASSERT_EQ(pipeline->games().find(kGame), nullptr);
     timers.fire("adopt descendants");
     EXPECT_FALSE(detector.tree_of(kChild));
+    EXPECT_EQ(processes.parents_read, 0); // no walk for no game
 }
 
 TEST_F(DetectionPipelineTest, RegistrationBypassesTheClassifierAndIsNotUndoneByIt) {
