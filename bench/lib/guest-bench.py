@@ -170,6 +170,15 @@ def daemon_detection_stats(problems):
 GAUGES = ("nr_games", "nr_game_threads")
 
 
+def timed(fn):
+    """fn()'s result and the moment it stands for, the middle of the call: under a busy host a
+    bpftool or busctl call can take seconds, and a window measured from before it would count
+    them."""
+    start = time.monotonic()
+    result = fn()
+    return result, (start + time.monotonic()) / 2
+
+
 def counter_delta(before, after):
     """The scheduler's nr_* counters over a window: {name: after - before}."""
     return {k: after[k] - before[k] for k in sorted(after)
@@ -262,16 +271,20 @@ def base_scheduler(name):
 
 
 def variant_parts(name):
-    """"scx_gamer+slice-us=4000+no-game-preempt+bin=/x/scx_gamer" -> ("/x/scx_gamer",
-    ["--slice-us", "4000", "--no-game-preempt"]); the binary is None unless bin= names one."""
-    binary, flags = None, []
+    """"scx_gamer+slice-us=4000+no-game-preempt+bin=/x/scx_gamer+profile=auto" -> ("/x/scx_gamer",
+    "auto", ["--slice-us", "4000", "--no-game-preempt"]); the binary and the profile are None
+    unless bin= and profile= name them (a profile's boolean flags cannot be turned off one by
+    one: another profile is the way to compare without one)."""
+    binary, profile, flags = None, None, []
     for part in name.split("+")[1:]:
         key, eq, value = part.partition("=")
         if key == "bin":
             binary = value
+        elif key == "profile":
+            profile = value
         else:
             flags += ["--" + key] + ([value] if eq else [])
-    return binary, flags
+    return binary, profile, flags
 
 
 def stop(proc, sig=signal.SIGTERM, timeout=15):
@@ -308,8 +321,9 @@ class Runner:
             return None, None
         logpath = os.path.join(self.work, "%s.log" % tag)
         if base == "scx_gamer":
-            binary, flags = variant_parts(name)
-            argv = [binary or self.tools["scx_gamer"], "--profile", self.plan["gamer_profile"]]
+            binary, profile, flags = variant_parts(name)
+            argv = [binary or self.tools["scx_gamer"], "--profile",
+                    profile or self.plan["gamer_profile"]]
             argv += flags
             if self.plan.get("gamer_stats_secs"):
                 argv += ["--stats", str(self.plan["gamer_stats_secs"])]
@@ -452,11 +466,10 @@ class Runner:
             # bpftool and busctl run beside the window's wait, so that they cannot hold up its end.
             t_tasks = time.monotonic()
             cpu0, (tasks0, gone0) = cpu_times(), task_times(groups)
-            t0 = time.monotonic()
             first = {}
             snapshots = threading.Thread(target=lambda: first.update(
-                bpf=bpf_progs(self.bpftool) if use_bpf else {},
-                stats=daemon_stats(stat_errors) if base == "scx_gamer" else {}))
+                bpf=timed(lambda: bpf_progs(self.bpftool) if use_bpf else {}),
+                stats=timed(lambda: daemon_stats(stat_errors) if base == "scx_gamer" else {})))
             snapshots.start()
             wait_for(lambda: time.monotonic() >= t_window + p["duration"] - margin,
                      p["duration"] + 5, 0.05)
@@ -464,7 +477,9 @@ class Runner:
             tasks_window = time.monotonic() - t_tasks
             ended = sorted(set(gone0 + gone1) - {"scx_gamer"})
             snapshots.join()
-            snap0, stats0 = first.get("bpf", {}), first.get("stats", {})
+            # (a snapshot whose thread failed is empty: its figures are left out below)
+            (snap0, t_snap0), (stats0, t_stats0) = (first.get(k, ({}, time.monotonic()))
+                                                    for k in ("bpf", "stats"))
             if ended:
                 # their threads' time went with them: the split would be missing it
                 res.setdefault("notes", []).append(
@@ -475,11 +490,15 @@ class Runner:
                 res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
                 res["task_split"] = task_split(tasks0, tasks1, tasks_window)
                 res["cpus_online"] = os.cpu_count()
-            snap1 = bpf_progs(self.bpftool) if use_bpf else {}
-            bpf_window = time.monotonic() - t0
-            stats1 = daemon_stats(stat_errors) if base == "scx_gamer" else {}
+            snap1, t_snap1 = timed(lambda: bpf_progs(self.bpftool) if use_bpf else {})
+            bpf_window = t_snap1 - t_snap0
+            stats1, t_stats1 = timed(
+                lambda: daemon_stats(stat_errors) if base == "scx_gamer" else {})
             if stats0 and stats1:
+                # over the time between the two calls, which a busy host can make much shorter
+                # than the window: counts are comparable between runs only per second
                 res["sched_counters"] = counter_delta(stats0, stats1)
+                res["sched_counters_s"] = round(t_stats1 - t_stats0, 3)
             if stat_errors:
                 res.setdefault("notes", []).extend(stat_errors[:1])
             limit = p["warmup"] + p["duration"] + 120
