@@ -171,12 +171,43 @@ GAUGES = ("nr_games", "nr_game_threads")
 
 
 def timed(fn):
-    """fn()'s result and the moment it stands for, the middle of the call: under a busy host a
-    bpftool or busctl call can take seconds, and a window measured from before it would count
-    them."""
+    """(fn()'s result, the moment it stands for: the middle of the call, the call's length): under
+    a busy host a bpftool or busctl call can take seconds, and a window measured from before it
+    would count them."""
     start = time.monotonic()
     result = fn()
-    return result, (start + time.monotonic()) / 2
+    end = time.monotonic()
+    return result, (start + end) / 2, end - start
+
+
+class InThreads:
+    """Each of `calls` ({name: fn}) in a thread of its own, so that a slow one does not delay the
+    others. done: {name: timed()'s triple} of the calls that have returned (not those that
+    raised)."""
+
+    def __init__(self, calls):
+        self.done = {}
+        self.threads = [threading.Thread(target=lambda k=k, fn=fn: self.done.update({k: timed(fn)}))
+                        for k, fn in calls.items()]
+        for t in self.threads:
+            t.start()
+
+    def longest_half(self):
+        """Half the longest call that has returned: how far ahead a call must start for its
+        middle to fall on a given moment."""
+        return max((d for _, _, d in self.done.values()), default=0.0) / 2
+
+    def join(self):
+        for t in self.threads:
+            t.join()
+        return self.done
+
+
+def share_inside(t0, t1, start, end):
+    """How much of [t0, t1] lies inside [start, end], from 0 to 1."""
+    if t1 <= t0:
+        return 0.0
+    return max(0.0, min(t1, end) - max(t0, start)) / (t1 - t0)
 
 
 def counter_delta(before, after):
@@ -212,7 +243,8 @@ def process_parents():
 
 
 def task_times(groups):
-    """({group: [run ns, wait ns, timeslices]}, [groups whose process was gone]): summed over the
+    """({group: [run ns, wait ns, timeslices]}, [groups whose process was gone], {group: thread
+    ids read}): summed over the
     threads of the processes in `groups` ({pid: group}) and their descendants, from each thread's
     /proc schedstat: time on a CPU, time runnable but waiting, and times it got a CPU. One pass
     over /proc/*/stat finds the descendants; only their threads' schedstat is read after it (a
@@ -221,9 +253,10 @@ def task_times(groups):
     children = {}
     for pid, ppid in parents.items():
         children.setdefault(ppid, []).append(pid)
-    out, gone = {}, []
+    out, gone, tids = {}, [], {}
     for root, group in groups.items():
         total = out.setdefault(group, [0, 0, 0])
+        seen_tids = tids.setdefault(group, set())
         if root not in parents:
             gone.append(group)
             continue
@@ -239,9 +272,10 @@ def task_times(groups):
                     with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                         for i, v in enumerate(f.read().split()[:3]):
                             total[i] += int(v)
+                    seen_tids.add(int(tid))
             except (OSError, ValueError):
                 continue  # the process ended while it was read
-    return out, gone
+    return out, gone, tids
 
 
 def task_split(before, after, seconds):
@@ -451,8 +485,6 @@ class Runner:
             # traced to idle CPUs, interrupts, the game's own time or the policy's choices. Read a
             # little inside the window: gamebench and loadgen exit at its end, and with them their
             # threads' schedstat.
-            snap0 = snap1 = {}
-            bpf_window = 0.0
             use_bpf = bool(self.bpftool and p["bpf_stats"])
             margin = min(0.5, p["duration"] / 10)
             wait_for(lambda: time.monotonic() >= t_window + margin, p["warmup"] + 5, 0.02)
@@ -461,39 +493,65 @@ class Runner:
                       if proc is not None}
             # A counter snapshot that fails is noted, not a failed run: the figures stand alone.
             stat_errors = []
-            # bpftool and busctl take a while under TCG (seconds without MTTCG): the /proc reads
-            # come first at both ends, where the processes are sure to be running, and the first
-            # bpftool and busctl run beside the window's wait, so that they cannot hold up its end.
+            # bpftool and busctl take a while under TCG (seconds on a busy host): the /proc reads
+            # come first at both ends, where the processes are sure to be running; then each
+            # snapshot runs in a thread of its own, timed at the middle of its call, and one whose
+            # two calls fell mostly outside the window (the game may have exited) is left out.
+            snapshot_calls = {}
+            if use_bpf:
+                snapshot_calls["bpf"] = lambda: bpf_progs(self.bpftool)
+            if base == "scx_gamer":
+                snapshot_calls["stats"] = lambda: daemon_stats(stat_errors)
             t_tasks = time.monotonic()
-            cpu0, (tasks0, gone0) = cpu_times(), task_times(groups)
-            first = {}
-            snapshots = threading.Thread(target=lambda: first.update(
-                bpf=timed(lambda: bpf_progs(self.bpftool) if use_bpf else {}),
-                stats=timed(lambda: daemon_stats(stat_errors) if base == "scx_gamer" else {})))
-            snapshots.start()
-            wait_for(lambda: time.monotonic() >= t_window + p["duration"] - margin,
-                     p["duration"] + 5, 0.05)
-            cpu1, (tasks1, gone1) = cpu_times(), task_times(groups)
+            cpu0, (tasks0, gone0, tids0) = cpu_times(), task_times(groups)
+            first = InThreads(snapshot_calls)
+            t_end = t_window + p["duration"] - margin
+            smoke = p.get("keep_late_snapshots")
+            if not smoke:
+                # The last snapshots start early enough for their middle to fall at the end, if
+                # they take as long as the first.
+                wait_for(lambda: time.monotonic() >= t_end - first.longest_half(),
+                         p["duration"] + 5, 0.05)
+                last = InThreads(snapshot_calls)
+            wait_for(lambda: time.monotonic() >= t_end, p["duration"] + 5, 0.05)
+            cpu1, (tasks1, gone1, tids1) = cpu_times(), task_times(groups)
             tasks_window = time.monotonic() - t_tasks
-            ended = sorted(set(gone0 + gone1) - {"scx_gamer"})
-            snapshots.join()
-            # (a snapshot whose thread failed is empty: its figures are left out below)
-            (snap0, t_snap0), (stats0, t_stats0) = (first.get(k, ({}, time.monotonic()))
-                                                    for k in ("bpf", "stats"))
+            if smoke:  # after the /proc reads, which the calls would slow past the window's end
+                last = InThreads(snapshot_calls)
+            # A group whose process or one of whose threads ended took its time along (the
+            # background's fork churners end all the time: theirs is "none of these").
+            lost = [g for g in tids0 if g != "background" and tids0[g] - tids1.get(g, set())]
+            ended = sorted(set(gone0 + gone1 + lost) - {"scx_gamer"})
+            first, last = first.join(), last.join()
+            window_at = (t_window, t_window + p["duration"])
+            for name in snapshot_calls:
+                if name not in first or name not in last:
+                    continue  # the call failed (noted by it): no figures
+                t0, t1 = first[name][1], last[name][1]
+                # Mostly inside the window (the game may have exited after it), and most of it.
+                if share_inside(t0, t1, *window_at) < 0.8 or t1 - t0 < p["duration"] / 2:
+                    keep = smoke
+                    res.setdefault("notes", []).append(
+                        "the %s snapshots came %.2f and %.2f s into the %g s window: %s" % (
+                            name, t0 - t_window, t1 - t_window, p["duration"],
+                            "kept (smoke)" if keep else "left out"))
+                    if not keep:
+                        del first[name]
+            (snap0, t_snap0, _), (stats0, t_stats0, _) = (first.get(k, ({}, 0.0, 0.0))
+                                                          for k in ("bpf", "stats"))
+            (snap1, t_snap1, _), (stats1, t_stats1, _) = (last.get(k, ({}, 0.0, 0.0))
+                                                          for k in ("bpf", "stats"))
             if ended:
                 # their threads' time went with them: the split would be missing it
                 res.setdefault("notes", []).append(
-                    "the CPU split was read after the %s had exited (%.2f-%.2f s into the %g s "
-                    "window): left out" % (" and the ".join(ended), t_tasks - t_window,
+                    "the CPU split was read after the %s (or a thread of it) had exited (%.2f-%.2f "
+                    "s into the %g s window): left out" % (" and the ".join(ended), t_tasks - t_window,
                                            t_tasks + tasks_window - t_window, p["duration"]))
             else:
                 res["cpu_split_pct"] = cpu_split(cpu0, cpu1)
                 res["task_split"] = task_split(tasks0, tasks1, tasks_window)
                 res["cpus_online"] = os.cpu_count()
-            snap1, t_snap1 = timed(lambda: bpf_progs(self.bpftool) if use_bpf else {})
             bpf_window = t_snap1 - t_snap0
-            stats1, t_stats1 = timed(
-                lambda: daemon_stats(stat_errors) if base == "scx_gamer" else {})
             if stats0 and stats1:
                 # over the time between the two calls, which a busy host can make much shorter
                 # than the window: counts are comparable between runs only per second
