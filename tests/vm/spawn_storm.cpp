@@ -27,6 +27,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <fstream>
 #include <spawn.h>
 #include <string>
 #include <sys/wait.h>
@@ -180,9 +181,9 @@ int main(int argc, char** argv) {
     game_env.push_back(steam.data());
     game_env.push_back(nullptr);
 
-    FILE* pids = nullptr;
+    std::ofstream pids;
     if (!options.game_pids.empty()) {
-        pids = std::fopen(options.game_pids.c_str(), "w");
+        pids.open(options.game_pids);
         if (!pids) {
             std::fprintf(stderr, "spawn_storm: %s: %s\n", options.game_pids.c_str(),
                          std::strerror(errno));
@@ -236,8 +237,8 @@ int main(int argc, char** argv) {
             running++;
             if (game) {
                 games++;
-                if (pids)
-                    std::fprintf(pids, "%d\n", static_cast<int>(pid));
+                if (pids.is_open())
+                    pids << pid << '\n';
             }
         }
         next += interval;
@@ -247,8 +248,7 @@ int main(int argc, char** argv) {
     if (!options.then_exec)
         while (running > 0 && wait(nullptr) > 0)
             running--;
-    if (pids)
-        std::fclose(pids);
+    pids.close(); // before an exec, which would not flush it
     std::printf("spawned=%lu games=%lu failed=%lu seconds=%.2f rate=%.1f\n", spawned, games, failed,
                 elapsed, static_cast<double>(spawned) / elapsed);
     if (options.then_exec) {
