@@ -228,6 +228,23 @@ check "nobody's process became a game after starting its children" \
 echo "# before the exec: $(cat "$work/adopt.out")"
 adopted() { tree_of "$adopt" "$work/tree"; [ "$(in_map_count "$work/tree")" -gt 1 ]; }
 check "its earlier children joined its tree" wait_for 20 adopted
+# The detector's counts (its .bss): processes joined to any tree, and this game's tree.
+detector_counts() {
+    local map
+    map=$(bpftool -j map show | python3 -c '
+import json, sys
+print(next(m["name"] for m in json.load(sys.stdin) if m.get("name", "").endswith(".bss") and "detec" in m.get("name", "")))') || return 0
+    bpftool -j map dump name "$map" | python3 -c '
+import json, sys
+bss = json.load(sys.stdin)[0]["formatted"]["value"][".bss"]
+vars = {}
+for v in bss:
+    vars.update(v)
+roots = vars["tree_root"]
+slot = roots.index(int(sys.argv[1])) if int(sys.argv[1]) in roots else None
+print("nr_joined=%s tree_procs=%s" % (vars["nr_joined"], None if slot is None else vars["tree_procs"][slot]))' "$1" || true
+}
+echo "# detector: $(detector_counts "$adopt")"
 # The walk is one turn of the loop, and the map fills during it: the count is taken once it
 # holds still for a second.
 members=
