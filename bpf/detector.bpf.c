@@ -310,7 +310,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(detect_exit, struct task_struct *p)
 {
 	struct gamer_event *e;
-	u32 tgid, slot, *found;
+	u32 tgid, slot, root, *found;
 
 	if (BPF_CORE_READ(p, signal, live.counter))
 		return 0;
@@ -319,9 +319,16 @@ int BPF_PROG(detect_exit, struct task_struct *p)
 	if (!found)
 		return 0;
 	slot = *found;
+	/*
+	 * The root is read while the entry is still there: the daemon ends a tree by deleting its
+	 * entries, then clearing tree_root[slot] (DetectorBpf::unwatch). Read after the deletion,
+	 * a root that exits meanwhile could see 0, be counted out of nr_joined, which never
+	 * counted it, and wrap it: every join after that would be refused.
+	 */
+	root = slot < GAMER_MAX_GAMES ? READ_ONCE(tree_root[slot]) : 0;
 	if (bpf_map_delete_elem(&game_tgids, &tgid) || slot >= GAMER_MAX_GAMES)
 		return 0;
-	if (tgid != READ_ONCE(tree_root[slot]))
+	if (tgid != root)
 		__sync_fetch_and_sub(&nr_joined, 1);
 	if (__sync_fetch_and_sub(&tree_procs[slot], 1) != 1)
 		return 0; /* others of its tree live on */

@@ -16,6 +16,11 @@
 #   8. The wake boost as nobody: a game of nobody's that hands every frame to a compositor of
 #      nobody's makes it urgent at each wakeup, with more work between them than the CPUs have;
 #      root's CPU hogs keep the background's floor, and the boost was really taken.
+#   9. Adoption by a game of nobody's: a process that first starts 900 children, then execs into
+#      a game. Its children join the game's tree (at most GAMER_MAX_TREE_PROCS processes, while
+#      600 would), the third that ends at that exec, racing the daemon's walk of /proc, leaves
+#      no entry behind; the daemon stays up; once the whole tree is killed the game exits once and
+#      leaves nothing in the game map, and a real game started afterwards is detected.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 
 # SPDX-License-Identifier: GPL-2.0-only
@@ -48,6 +53,7 @@ trap cleanup EXIT
 cp "$game_bin" "$work/NativeGame"
 cp "$storm_bin" "$work/FakeGame"
 cp "$storm_bin" "$work/storm"
+cp "$storm_bin" "$work/AdoptGame"
 cp "$gamebench_bin" "$work/gamebench"
 chmod 755 "$work"/*
 
@@ -66,6 +72,7 @@ check "... and exits 0 on SIGTERM" test "$companion_status" -eq 0
 
 # What a package installs: the bus policy (only root may own the name) and polkit's actions.
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+max_tree_procs=$(awk '$2 == "GAMER_MAX_TREE_PROCS" { print $3 }' "$REPO/bpf/intf.h")
 install -m 0644 "$REPO/dbus/org.cachyos.ScxGamer.conf" /usr/share/dbus-1/system.d/
 install -m 0644 "$REPO/polkit/org.cachyos.scxgamer.policy" /usr/share/polkit-1/actions/
 busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
@@ -187,6 +194,91 @@ check "a game started during an exec flood is detected" \
 wait "$flood" || true
 echo "# exec flood: $(cat "$work/flood.out")"
 kill "$flood_game" 2>/dev/null || true
+
+# -- 9. Adoption: nobody's process starts 900 children (static ones, ~90 a second under TCG),
+# then execs into a game (SteamAppId=480, a binary outside /usr): the daemon walks /proc once
+# for the children it started before it was a game. A third of them end at that exec, racing
+# that walk; the other 600 linger, more than a tree may hold.
+# The game map's tgids, one a line (bpftool, as vm.game_trees reads it); fails if the dump does.
+map_tgids() {
+    bpftool -j map dump name game_tgids | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    key = e.get("formatted", e)["key"]
+    print(key if isinstance(key, int) else int.from_bytes(bytes(int(b, 16) for b in key), "little"))'
+}
+# How many of the processes named in file $1 are in the game map; "dump-failed" if unreadable.
+in_map_count() {
+    local tgids
+    tgids=$(map_tgids) || { echo dump-failed; return 1; }
+    grep -cxFf "$1" <<<"$tgids" || true
+}
+# The processes of the tree of $1 (itself and its children, which exec nothing and fork
+# nothing), one a line, into file $2.
+tree_of() { { echo "$1"; pgrep -P "$1" || true; } >"$2"; }
+# Of them, those that ended (zombies: the game never reaps its children).
+ended_of() { { pgrep -P "$1" -r Z || true; } >"$2"; }
+adopt_children=900
+spawn_as_nobody "$work/storm" --rate 1000000 --seconds 600 --count "$adopt_children" \
+    --linger-ms 600000 --exit-at-exec 3 --then-exec --game-ms 600000 \
+    --game-exe "$work/AdoptGame" >"$work/adopt.out" 2>&1 &
+adopt=$!
+check "nobody's process became a game after starting its children" \
+    wait_for 120 log_has "$DAEMON_LOG" "game detected: AdoptGame (pid $adopt, steam-app-id)"
+echo "# before the exec: $(cat "$work/adopt.out")"
+adopted() { tree_of "$adopt" "$work/tree"; [ "$(in_map_count "$work/tree")" -gt 1 ]; }
+check "its earlier children joined its tree" wait_for 20 adopted
+# The detector's counts (its .bss): processes joined to any tree, and this game's tree.
+detector_counts() {
+    local map
+    map=$(bpftool -j map show | python3 -c '
+import json, sys
+print(next(m["name"] for m in json.load(sys.stdin) if m.get("name", "").endswith(".bss") and "detec" in m.get("name", "")))') || return 0
+    bpftool -j map dump name "$map" | python3 -c '
+import json, sys
+bss = json.load(sys.stdin)[0]["formatted"]["value"][".bss"]
+vars = {}
+for v in bss:
+    vars.update(v)
+roots = vars["tree_root"]
+slot = roots.index(int(sys.argv[1])) if int(sys.argv[1]) in roots else None
+print("nr_joined=%s tree_procs=%s" % (vars["nr_joined"], None if slot is None else vars["tree_procs"][slot]))' "$1" || true
+}
+echo "# detector: $(detector_counts "$adopt")"
+# The walk is one turn of the loop, and the map fills during it: the count is taken once it
+# holds still for a second.
+members=
+settled() {
+    local before
+    before=$(in_map_count "$work/tree") || return 1
+    sleep 1
+    members=$(in_map_count "$work/tree") || return 1
+    [ "$members" = "$before" ]
+}
+check "the adoption settles" wait_for 20 settled
+lingering() { [ "$(pgrep -c -P "$adopt" -r S || true)" -ge $((adopt_children * 2 / 3)) ]; }
+check "its lingering children run ($(pgrep -c -P "$adopt" -r S || true))" lingering
+check "its tree holds at most $max_tree_procs processes, root included ($members)" \
+    test "$members" -le "$max_tree_procs"
+no_ended_members() { ended_of "$adopt" "$work/ended"; [ "$(in_map_count "$work/ended")" = 0 ]; }
+check "the children that ended at the exec left no entry in the game map" wait_for 10 no_ended_members
+check "it is one game, listed" test "$(games_list | grep -o '"AdoptGame"' | wc -l)" -eq 1
+bus_pid() { busctl --system status "$BUS" | awk -F= '$1 == "PID" { print $2 }'; }
+check "the daemon is alive and scheduling, still pid $DAEMON_PID on the bus" \
+    test "$(alive && bus_pid)" = "$DAEMON_PID"
+check "it answers GetStats" busctl --system call "$BUS" "$OBJ" "$BUS" GetStats >/dev/null
+pkill -KILL -u nobody 2>/dev/null || true
+check "once the whole tree is killed, the game exits" \
+    wait_for 30 log_has "$DAEMON_LOG" "game exited: AdoptGame (pid $adopt)"
+sleep 1
+check "exactly once" test "$(grep -cF "game exited: AdoptGame (pid $adopt)" "$DAEMON_LOG")" -eq 1
+check "it is no longer listed" not_listed '"AdoptGame"'
+check "none of its processes is left in the game map" test "$(in_map_count "$work/tree")" = 0
+SteamAppId=480 "$work/NativeGame" --seconds 30 --threads 2 &
+adopt_after=$!
+check "a real game started afterwards is detected" \
+    wait_for 20 log_has "$DAEMON_LOG" "game detected: NativeGame (pid $adopt_after"
+kill "$adopt_after" 2>/dev/null || true
 
 # -- 8. The wake boost as nobody. The compositor spins 8 ms per wakeup; the game hands each
 # 8.3 ms frame to four jobs of 90 % of it: during the fan-out 3.6 CPUs' worth of game work, more
