@@ -122,9 +122,12 @@ void DetectionPipeline::adopt_pending_descendants() {
 void DetectionPipeline::adopt_descendants(uint32_t root,
                                           const std::multimap<uint32_t, uint32_t>& children) {
     std::vector<uint32_t> pending{root};
-    for (size_t i = 0; i < pending.size() && pending.size() <= GAMER_MAX_TREE_PROCS; i++) {
+    // pending: the root and the processes joined so far, as many as a tree may hold (the
+    // detector's own bound, root included).
+    for (size_t i = 0; i < pending.size() && pending.size() < GAMER_MAX_TREE_PROCS; i++) {
         const auto [first, last] = children.equal_range(pending[i]);
-        for (auto it = first; it != last; ++it) {
+        // A full tree takes no one: the rest of a parent's thousand children need not be read.
+        for (auto it = first; it != last && pending.size() < GAMER_MAX_TREE_PROCS; ++it) {
             const uint32_t tgid = it->second;
             const auto info = read_process_info(deps_.proc, static_cast<pid_t>(tgid));
             if (!info || leaves_game_tree(classifier_.rules(), *info))

@@ -407,6 +407,19 @@ TEST_F(DetectionPipelineTest, GamesDetectedInOneTurnShareOneWalkOfProc) {
     EXPECT_EQ(detector.tree_of(kSecondChild), kSecondGame);
 }
 
+TEST_F(DetectionPipelineTest, TheAdoptionStopsReadingOnceTheTreeIsFull) {
+    constexpr uint32_t kFirstChild = 10000;
+    constexpr uint32_t kChildren = GAMER_MAX_TREE_PROCS + 50;
+    for (uint32_t pid = kFirstChild; pid < kFirstChild + kChildren; pid++) {
+        add(pid, plain_process());
+        processes.parent_of.emplace_back(pid, kGame);
+    }
+    add(kGame, game_process());
+    deliver(exec_record(kGame, game_process(), true));
+    ASSERT_TRUE(timers.fire("adopt descendants"));
+    EXPECT_EQ(detector.members(kGame).size(), size_t{GAMER_MAX_TREE_PROCS}); // root included
+}
+
 TEST_F(DetectionPipelineTest, AGameThatEndedBeforeTheAdoptionAdoptsNothing) {
     add(kChild, plain_process());
     processes.parent_of = {{kChild, kGame}};
