@@ -252,7 +252,7 @@ struct cpu_ctx {
 	u64 recent_wall_ns; /* time since share_decay_at, as far as accounted */
 	u64 charged_at;     /* up to when the running task's time is charged to this CPU */
 	u32 bg_running;     /* a background task runs here (a preemption target) */
-	u64 bg_started_at;  /* when that task started */
+	u64 started_at;     /* when the task running here started, of any kind */
 };
 
 struct {
@@ -501,7 +501,7 @@ static s32 llc_preempt_target(const struct task_struct *p, u32 llc, bool thoroug
 	if (a >= 0 && b >= 0 && a != b) {
 		ca = cpu_ctx_of(a);
 		cb = cpu_ctx_of(b);
-		if (ca && cb && time_before(cb->bg_started_at, ca->bg_started_at))
+		if (ca && cb && time_before(cb->started_at, ca->started_at))
 			return b;
 		return a;
 	}
@@ -1328,7 +1328,7 @@ void GAMER_OP(gamer_running, struct task_struct *p)
 	if (scx_bpf_task_cpu(p) == cpu) {
 		account_cpu_time(cctx, urgent, 0, now);
 		cctx->charged_at = now;
-		cctx->bg_started_at = now;
+		cctx->started_at = now;
 		WRITE_ONCE(cctx->bg_running, !urgent);
 		set_cpu_perf(cpu, cctx, tctx->is_game, false);
 	}
