@@ -195,7 +195,9 @@ class InThreads:
     def longest_half(self):
         """Half the longest call that has returned: how far ahead a call must start for its
         middle to fall on a given moment."""
-        return max((d for _, _, d in self.done.values()), default=0.0) / 2
+        # list(): one step under the GIL, where a generator over the view could meet a thread's
+        # insertion ("dictionary changed size during iteration")
+        return max((d for _, _, d in list(self.done.values())), default=0.0) / 2
 
     def join(self):
         for t in self.threads:
