@@ -122,7 +122,7 @@ void DetectionPipeline::adopt_pending_descendants() {
 void DetectionPipeline::adopt_descendants(uint32_t root,
                                           const std::multimap<uint32_t, uint32_t>& children) {
     std::vector<uint32_t> pending{root};
-    // pending: the root and the processes joined so far, as many as a tree may hold (the
+    // pending: the root and the live processes joined so far, as many as a tree may hold (the
     // detector's own bound, root included).
     for (size_t i = 0; i < pending.size() && pending.size() < GAMER_MAX_TREE_PROCS; i++) {
         const auto [first, last] = children.equal_range(pending[i]);
@@ -134,10 +134,16 @@ void DetectionPipeline::adopt_descendants(uint32_t root,
                 continue;
             if (!detector_->join(tgid, root))
                 continue; // a bound reached, or in a tree already
-            if (!deps_.processes.alive(tgid))
+            if (!deps_.processes.alive(tgid)) {
+                // Ended (a zombie has no children left to adopt): out again, and not counted
+                // against the bound, which is for the live ones.
                 if (const auto released = detector_->release(tgid);
-                    released && released->tree_emptied)
+                    released && released->tree_emptied) {
                     exited(root);
+                    return;
+                }
+                continue;
+            }
             log_debug("pid ", tgid, " (", info->comm, ") joined game ", root,
                       ": started by it before it was one");
             pending.push_back(tgid);

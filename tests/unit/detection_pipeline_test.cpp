@@ -420,6 +420,25 @@ TEST_F(DetectionPipelineTest, TheAdoptionStopsReadingOnceTheTreeIsFull) {
     EXPECT_EQ(detector.members(kGame).size(), size_t{GAMER_MAX_TREE_PROCS}); // root included
 }
 
+// Children that ended before the walk (zombies: nobody reaped them) join and leave again; they
+// must not take the places of live ones.
+TEST_F(DetectionPipelineTest, ChildrenThatEndedDoNotCountAgainstTheTreesBound) {
+    constexpr uint32_t kFirstChild = 10000, kEnded = 300, kLive = GAMER_MAX_TREE_PROCS;
+    for (uint32_t pid = kFirstChild; pid < kFirstChild + kEnded + kLive; pid++) {
+        add(pid, plain_process());
+        if (pid < kFirstChild + kEnded)
+            processes.running.erase(pid); // listed first: the walk meets them first
+        processes.parent_of.emplace_back(pid, kGame);
+    }
+    add(kGame, game_process());
+    deliver(exec_record(kGame, game_process(), true));
+    ASSERT_TRUE(timers.fire("adopt descendants"));
+    const auto members = detector.members(kGame);
+    EXPECT_EQ(members.size(), size_t{GAMER_MAX_TREE_PROCS}); // the root and 511 live children
+    EXPECT_TRUE(std::all_of(members.begin(), members.end(),
+                            [&](uint32_t pid) { return processes.alive(pid); }));
+}
+
 TEST_F(DetectionPipelineTest, AGameThatEndedBeforeTheAdoptionAdoptsNothing) {
     add(kChild, plain_process());
     processes.parent_of = {{kChild, kGame}};

@@ -260,6 +260,10 @@ lingering() { [ "$(pgrep -c -P "$adopt" -r S || true)" -ge $((adopt_children * 2
 check "its lingering children run ($(pgrep -c -P "$adopt" -r S || true))" lingering
 check "its tree holds at most $max_tree_procs processes, root included ($members)" \
     test "$members" -le "$max_tree_procs"
+# 600 children run, more than the tree may hold: it fills up. Not exactly: a child that races
+# the walk can join and leave (510-512 seen); the ended ones must not take live ones' places.
+check "... and takes in running children up to nearly that bound ($members)" \
+    test "$members" -ge $((max_tree_procs * 3 / 4))
 no_ended_members() { ended_of "$adopt" "$work/ended"; [ "$(in_map_count "$work/ended")" = 0 ]; }
 check "the children that ended at the exec left no entry in the game map" wait_for 10 no_ended_members
 check "it is one game, listed" test "$(games_list | grep -o '"AdoptGame"' | wc -l)" -eq 1
